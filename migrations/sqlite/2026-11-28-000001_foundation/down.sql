@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TRIGGER audit_events_no_delete;
+DROP TRIGGER audit_events_no_update;
+DROP TABLE audit_events;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE network_memberships;
+DROP TABLE networks;
+DROP TABLE organisations;

@@ -1,0 +1,170 @@
+//! The command line: `serve`, `migrate`, `create-admin`.
+
+use std::io::{BufRead, IsTerminal};
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, Application};
+use crate::config::{Secret, Settings};
+use crate::db::{self, Database};
+use crate::identity::{passwords, users};
+use crate::telemetry;
+
+#[derive(Parser)]
+#[command(name = "peerpath", version, about = "Career pathways for peer workers in hepatitis C care")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (applies pending migrations first).
+    Serve,
+    /// Manage the database schema.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Create an admin account. The password comes from PEERPATH_ADMIN_PASSWORD or stdin.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum MigrateAction {
+    /// Apply pending migrations.
+    Run,
+    /// Revert every migration (destroys all data).
+    RevertAll,
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+/// Runs the command line; answers the process exit code.
+pub async fn run() -> i32 {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("peerpath: {e}");
+            return 2;
+        }
+    };
+    telemetry::init(&settings.log);
+    let result = match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate { action } => migrate(settings, action).await,
+        Command::CreateAdmin { email, name } => create_admin(settings, &email, &name).await,
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("peerpath: {e}");
+            1
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let env = settings.env;
+    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+    tracing::info!(
+        port = app.port(),
+        env = env.as_str(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "peerpath is serving"
+    );
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+async fn with_connection<T: Send + 'static>(
+    settings: &Settings,
+    f: impl FnOnce(&mut db::DbConn) -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let database = Database::connect(&settings.database)?;
+    actix_web::web::block(move || {
+        let mut conn = database
+            .pool
+            .get()
+            .map_err(|e| format!("cannot reach the database: {e}"))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+#[allow(clippy::print_stdout)]
+async fn migrate(settings: Settings, action: MigrateAction) -> Result<(), String> {
+    with_connection(&settings, move |conn| {
+        let err = |e: Box<dyn std::error::Error + Send + Sync>| e.to_string();
+        match action {
+            MigrateAction::Run => {
+                let applied = db::migrations::run_pending(conn).map_err(err)?;
+                println!("applied {} migration(s)", applied.len());
+                applied.iter().for_each(|m| println!("  {m}"));
+            }
+            MigrateAction::RevertAll => {
+                let reverted = db::migrations::revert_all(conn).map_err(err)?;
+                println!("reverted {} migration(s)", reverted.len());
+                reverted.iter().for_each(|m| println!("  {m}"));
+            }
+            MigrateAction::Status => {
+                for (name, applied) in db::migrations::status(conn).map_err(err)? {
+                    println!("{} {name}", if applied { "[x]" } else { "[ ]" });
+                }
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+fn read_password() -> Result<Secret, String> {
+    if let Ok(p) = std::env::var("PEERPATH_ADMIN_PASSWORD") {
+        return Ok(Secret::new(p));
+    }
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("Password for the new admin: ")
+            .map(Secret::new)
+            .map_err(|e| format!("cannot read the password: {e}"));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    Ok(Secret::new(line.trim_end_matches(['\r', '\n'])))
+}
+
+#[allow(clippy::print_stdout)]
+async fn create_admin(settings: Settings, email: &str, name: &str) -> Result<(), String> {
+    let password = read_password()?;
+    let database = Database::connect(&settings.database)?;
+    app::migrate(&database).await.map_err(|e| e.to_string())?;
+    let hasher = passwords::PasswordHasher::new(&settings.auth)?;
+    let user = users::create_admin(&hasher, &database, email, name, password)
+        .await
+        .map_err(|e| describe(&e))?;
+    println!("created admin {} ({})", user.id, user.email);
+    Ok(())
+}
+
+/// A command-line sentence for a refusal.
+fn describe(error: &crate::error::AppError) -> String {
+    use crate::error::AppError;
+    match error {
+        AppError::Validation(fields) => fields
+            .iter()
+            .map(|(f, m)| format!("{f} {}", m.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        AppError::Conflict { detail, .. } => detail.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,54 @@
+//! Migrations are embedded in the binary, one folder per backend with the same version names.
+
+use diesel::migration::{Migration, MigrationSource};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use super::DbConn;
+
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+type MigrationError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Applies what is pending; answers the versions applied now.
+pub fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE)?,
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES)?,
+    };
+    Ok(applied.iter().map(ToString::to_string).collect())
+}
+
+/// Reverts every applied migration, newest first.
+pub fn revert_all(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
+    let reverted = match conn {
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE)?,
+        DbConn::Postgres(c) => c.revert_all_migrations(POSTGRES)?,
+    };
+    Ok(reverted.iter().map(ToString::to_string).collect())
+}
+
+/// Every known migration and whether it is applied.
+pub fn status(conn: &mut DbConn) -> Result<Vec<(String, bool)>, MigrationError> {
+    fn list<C: MigrationHarness<DB>, DB: diesel::backend::Backend>(
+        conn: &mut C,
+        source: EmbeddedMigrations,
+    ) -> Result<Vec<(String, bool)>, MigrationError>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        let applied = conn.applied_migrations()?;
+        let all = MigrationSource::<DB>::migrations(&source)?;
+        Ok(all
+            .iter()
+            .map(|m| {
+                let name = m.name();
+                (name.to_string(), applied.contains(&name.version()))
+            })
+            .collect())
+    }
+    match conn {
+        DbConn::Sqlite(c) => list(c, SQLITE),
+        DbConn::Postgres(c) => list(c, POSTGRES),
+    }
+}

@@ -1,0 +1,249 @@
+//! Storage: one diesel code base over SQLite (embedded default) and PostgreSQL (production).
+//! The backend is chosen from the URL scheme here, never by trial connection.
+
+pub mod audit;
+pub mod idempotency;
+pub mod migrations;
+pub mod networks;
+pub mod organisations;
+pub mod schema;
+pub mod sessions;
+pub mod users;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+
+use crate::config::DatabaseSettings;
+use crate::error::{AppError, AppResult};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Where a database URL points, decided from its scheme alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_string()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.contains("://") {
+            let scheme = url.split("://").next().unwrap_or_default();
+            return Err(format!(
+                "database.url has the unsupported scheme {scheme:?}: use postgres:// or sqlite://"
+            ));
+        }
+        if path.is_empty() || path == ":memory:" {
+            return Err("database.url must name an SQLite file (an in-memory database \
+                 would be a different empty database on every pooled connection)"
+                .into());
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Opens connections for the pool, with each backend's session set-up.
+#[derive(Debug)]
+pub struct Manager {
+    target: Target,
+    busy_timeout_ms: u64,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match &self.target {
+            Target::Postgres(url) => {
+                let mut conn = PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute("SET TIME ZONE 'UTC'")
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Postgres(conn))
+            }
+            Target::Sqlite(path) => {
+                let url = path.to_string_lossy();
+                let mut conn =
+                    SqliteConnection::establish(&url).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA secure_delete = ON;",
+                    self.busy_timeout_ms
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// The pool and which backend it speaks.
+#[derive(Clone)]
+pub struct Database {
+    pub pool: Pool,
+    pub backend: Backend,
+}
+
+impl Database {
+    /// Builds the pool without connecting, so the service can start (and report not ready)
+    /// while the database is down.
+    pub fn connect(settings: &DatabaseSettings) -> Result<Self, String> {
+        let target = Target::parse(settings.url.expose())?;
+        if let Target::Sqlite(path) = &target {
+            ensure_parent_dir(path)?;
+        }
+        let backend = target.backend();
+        let manager = Manager {
+            target,
+            busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_millis(settings.checkout_timeout_ms))
+            .test_on_check_out(true)
+            .build_unchecked(manager);
+        Ok(Self { pool, backend })
+    }
+
+    pub fn get(&self) -> AppResult<PooledConn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs blocking database work on actix's blocking pool, inside the caller's span.
+    pub async fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// `run` inside a write transaction (immediate on SQLite).
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| write_tx(conn, f)).await
+    }
+}
+
+fn ensure_parent_dir(path: &Path) -> Result<(), String> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create the folder {}: {e}", parent.display()))?;
+    }
+    Ok(())
+}
+
+/// A write transaction. On SQLite it begins IMMEDIATE so that two writers queue on the
+/// busy timeout instead of one failing when it upgrades a read lock.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let DbConn::Sqlite(inner) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConn::Sqlite(inner) = conn else {
+        unreachable!("the connection cannot change backend")
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(inner)?;
+            Ok(value)
+        }
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(inner)?;
+            Err(e)
+        }
+    }
+}
+
+/// The current instant as stored: UTC, truncated to microseconds so both backends agree.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Checks that the connection answers.
+pub fn ping(conn: &mut DbConn) -> AppResult<()> {
+    conn.batch_execute("SELECT 1").map_err(AppError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_comes_from_the_scheme() {
+        assert_eq!(
+            Target::parse("postgres://u@h/db").map(|t| t.backend()),
+            Ok(Backend::Postgres)
+        );
+        assert_eq!(
+            Target::parse("sqlite://data/x.db"),
+            Ok(Target::Sqlite("data/x.db".into()))
+        );
+        assert_eq!(
+            Target::parse("data/x.db"),
+            Ok(Target::Sqlite("data/x.db".into()))
+        );
+        assert!(Target::parse("postgress://u@h/db").is_err());
+        assert!(Target::parse("sqlite://:memory:").is_err());
+    }
+}

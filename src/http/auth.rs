@@ -1,0 +1,148 @@
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse, post};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::extract::{ApiJson, ClientIp, request_id};
+use crate::config::Secret;
+use crate::error::{AppResult, Problem};
+use crate::identity::{Actor, sessions};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Secret,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = String, format = Password)]
+    pub current_password: Secret,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: Secret,
+}
+
+/// Log in with email and password.
+///
+/// An unknown email, a wrong password and a deactivated account get the same answer.
+/// Attempts are limited per account and per client address.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = sessions::TokenPair),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Busy or database unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: Data<AppState>,
+    req: HttpRequest,
+    client: ClientIp,
+    body: ApiJson<LoginRequest>,
+) -> AppResult<HttpResponse> {
+    let LoginRequest { email, password } = body.value;
+    let pair = sessions::login(
+        &state.identity,
+        &state.db,
+        &email,
+        &password,
+        client.0,
+        request_id(&req),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(pair))
+}
+
+/// Swap a refresh token for a new access and refresh token.
+///
+/// Each refresh token works once. Presenting a used one ends its whole session.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = sessions::TokenPair),
+        (status = 401, description = "Invalid, expired or reused refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh_tokens(
+    state: Data<AppState>,
+    req: HttpRequest,
+    body: ApiJson<RefreshRequest>,
+) -> AppResult<HttpResponse> {
+    let pair = sessions::refresh(
+        &state.identity,
+        &state.db,
+        &body.value.refresh_token,
+        request_id(&req),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(pair))
+}
+
+/// End the current session; its access and refresh tokens stop working at once.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/logout")]
+pub async fn logout(state: Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    sessions::logout(&state.db, &actor).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change your password; your other sessions end.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Current password wrong, or new one refused by the policy", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password")]
+pub async fn change_password(
+    state: Data<AppState>,
+    actor: Actor,
+    client: ClientIp,
+    body: ApiJson<ChangePasswordRequest>,
+) -> AppResult<HttpResponse> {
+    let ChangePasswordRequest {
+        current_password,
+        new_password,
+    } = body.value;
+    sessions::change_password(
+        &state.identity,
+        &state.db,
+        &actor,
+        &current_password,
+        &new_password,
+        client.0,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

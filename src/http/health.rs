@@ -1,0 +1,53 @@
+use actix_web::web::Data;
+use actix_web::{HttpResponse, get};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db;
+use crate::error::{AppResult, Problem};
+use crate::state::AppState;
+use crate::telemetry;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[get("/health/live")]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "live" })
+}
+
+/// The service can reach its database: 503 while it cannot, 200 again once it can.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, body = Health),
+        (status = 503, description = "Database unreachable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/health/ready")]
+pub async fn ready(state: Data<AppState>) -> AppResult<HttpResponse> {
+    state.db.run(db::ping).await?;
+    Ok(HttpResponse::Ok().json(Health { status: "ready" }))
+}
+
+/// Prometheus metrics: requests by route and status, latency, pool state.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
+)]
+#[get("/metrics")]
+pub async fn metrics(state: Data<AppState>) -> HttpResponse {
+    let pool = state.db.pool.state();
+    ::metrics::gauge!("db_pool_connections").set(f64::from(pool.connections));
+    ::metrics::gauge!("db_pool_idle_connections").set(f64::from(pool.idle_connections));
+    ::metrics::gauge!("db_pool_max_size").set(f64::from(state.db.pool.max_size()));
+    let handle = telemetry::metrics_handle();
+    handle.run_upkeep();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(handle.render())
+}

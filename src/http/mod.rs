@@ -1,0 +1,177 @@
+//! The HTTP layer: one route table, the OpenAPI document generated from the handlers, and
+//! the answers for what matches no route.
+
+mod audit;
+mod auth;
+pub mod extract;
+mod health;
+mod networks;
+mod organisations;
+mod respond;
+mod users;
+
+use actix_web::http::Method;
+use actix_web::web::{self, Data};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi, PathItem};
+use utoipa::{Modify, OpenApi as _};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::scope;
+
+use crate::error::{AppError, Problem};
+
+pub const API_PREFIX: &str = "/api/v1";
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "peerpath",
+        description = "Career pathways for Advanced Peer Support Workers in hepatitis C care. \
+            Errors are application/problem+json (RFC 9457); see docs/API.md for conventions.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Log in, refresh, log out, change password"),
+        (name = "users", description = "User accounts"),
+        (name = "organisations", description = "Organisations (tenants)"),
+        (name = "networks", description = "Networks of organisations"),
+        (name = "audit", description = "The audit trail"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn base_document() -> OpenApi {
+    ApiDoc::openapi()
+}
+
+/// Every API route. Registered with `service` so each one is in the OpenAPI document.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::live)
+        .service(health::ready)
+        .service(health::metrics)
+        .service(
+            scope(API_PREFIX)
+                .service(auth::login)
+                .service(auth::refresh_tokens)
+                .service(auth::logout)
+                .service(auth::change_password)
+                .service(users::get_me)
+                .service(users::create_user)
+                .service(users::list_users)
+                .service(users::get_user)
+                .service(users::update_user)
+                .service(organisations::create_organisation)
+                .service(organisations::list_organisations)
+                .service(organisations::get_organisation)
+                .service(organisations::update_organisation)
+                .service(networks::create_network)
+                .service(networks::list_networks)
+                .service(networks::get_network)
+                .service(networks::update_network)
+                .service(networks::add_network_member)
+                .service(networks::remove_network_member)
+                .service(audit::list_audit_events),
+        );
+}
+
+/// The paths and methods the API answers, from the OpenAPI document, to tell a wrong
+/// method (405 with `Allow`) from an unknown path (404).
+pub struct RouteTable(Vec<(Vec<String>, Vec<Method>)>);
+
+impl RouteTable {
+    pub fn from_document(doc: &OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| (segments(path), methods(item)))
+            .collect();
+        Self(routes)
+    }
+
+    fn allowed(&self, path: &str) -> Option<Vec<Method>> {
+        let parts = segments(path);
+        let mut allowed: Vec<Method> = self
+            .0
+            .iter()
+            .filter(|(pattern, _)| {
+                pattern.len() == parts.len()
+                    && pattern
+                        .iter()
+                        .zip(&parts)
+                        .all(|(p, s)| p.starts_with('{') || p == s)
+            })
+            .flat_map(|(_, m)| m.iter().cloned())
+            .collect();
+        allowed.dedup();
+        (!allowed.is_empty()).then_some(allowed)
+    }
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.trim_end_matches('/')
+        .split('/')
+        .map(str::to_string)
+        .collect()
+}
+
+fn methods(item: &PathItem) -> Vec<Method> {
+    [
+        (Method::GET, item.get.is_some()),
+        (Method::POST, item.post.is_some()),
+        (Method::PUT, item.put.is_some()),
+        (Method::PATCH, item.patch.is_some()),
+        (Method::DELETE, item.delete.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(m, present)| present.then_some(m))
+    .collect()
+}
+
+/// What answers when no route matched: 405 when the path exists for other methods.
+pub async fn fallback(req: HttpRequest, table: Data<RouteTable>) -> HttpResponse {
+    let error = match table.allowed(req.path()) {
+        Some(allowed) if !allowed.contains(req.method()) => AppError::MethodNotAllowed {
+            allow: allowed
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
+        _ => AppError::NotFound,
+    };
+    error.error_response()
+}
+
+/// Malformed path parameters (an id that is not a UUID) name no resource.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into())
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        AppError::bad_request(format!("The query string is not valid: {err}")).into()
+    })
+}

@@ -1,0 +1,138 @@
+use actix_web::http::StatusCode;
+use actix_web::web::{Data, Path, Query};
+use actix_web::{HttpResponse, get, patch, post};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::extract::{ApiJson, IdempotencyHeader, IfMatch};
+use super::respond::{created, versioned};
+use crate::error::{AppResult, Problem};
+use crate::identity::Actor;
+use crate::idempotency::{self, Attempt};
+use crate::ids::OrganisationId;
+use crate::organisations::{self, Organisation};
+use crate::pagination::{Page, PageQuery, Paginated};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationRequest {
+    /// Unique, ignoring case; 1 to 200 characters.
+    pub name: String,
+}
+
+/// Create an organisation (admins).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    request_body = OrganisationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried POST safe")),
+    responses(
+        (status = 201, description = "Created", body = Organisation, headers(("ETag" = String), ("Location" = String))),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Name already used", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations")]
+pub async fn create_organisation(
+    state: Data<AppState>,
+    actor: Actor,
+    key: IdempotencyHeader,
+    body: ApiJson<OrganisationRequest>,
+) -> AppResult<HttpResponse> {
+    let attempt = Attempt {
+        key: key.0,
+        fingerprint: idempotency::fingerprint(
+            &state.identity.pepper,
+            "POST /organisations",
+            &body.raw,
+        ),
+    };
+    if let Some(org) = attempt.replay::<Organisation>(&state.db, &actor).await? {
+        return Ok(created(format!("/api/v1/organisations/{}", org.id), org.version, &org));
+    }
+    let store = attempt.store(&actor, 201);
+    let org =
+        organisations::create_organisation(&state.db, &actor, &body.value.name, store).await?;
+    Ok(created(format!("/api/v1/organisations/{}", org.id), org.version, &org))
+}
+
+/// List organisations: all for admins, your own for everyone else.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of organisations", body = Paginated<Organisation>),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organisations")]
+pub async fn list_organisations(
+    state: Data<AppState>,
+    actor: Actor,
+    query: Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let page = Page::from_query(query.limit, query.cursor.as_deref())?;
+    let list = organisations::list_organisations(&state.db, &actor, page).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Read an organisation.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String))),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not yours", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organisations/{id}")]
+pub async fn get_organisation(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<OrganisationId>,
+) -> AppResult<HttpResponse> {
+    let org = organisations::get_organisation(&state.db, &actor, id.into_inner()).await?;
+    Ok(versioned(StatusCode::OK, org.version, &org))
+}
+
+/// Rename an organisation (admins). Needs `If-Match`.
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), ("If-Match" = String, Header, description = "The ETag from your last read")),
+    request_body = OrganisationRequest,
+    responses(
+        (status = 200, description = "Updated", body = Organisation, headers(("ETag" = String))),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Name already used", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/organisations/{id}")]
+pub async fn update_organisation(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<OrganisationId>,
+    if_match: IfMatch,
+    body: ApiJson<OrganisationRequest>,
+) -> AppResult<HttpResponse> {
+    let org = organisations::rename_organisation(
+        &state.db,
+        &actor,
+        id.into_inner(),
+        if_match.0,
+        &body.value.name,
+    )
+    .await?;
+    Ok(versioned(StatusCode::OK, org.version, &org))
+}

@@ -1,0 +1,149 @@
+//! Authorisation policies, one function per decision, deny by default. A record of another
+//! organisation answers 404 (its existence is not disclosed); a visible record the caller may
+//! not act on answers 403.
+
+use super::{Actor, Role};
+use crate::error::{AppError, AppResult};
+use crate::ids::OrganisationId;
+
+/// Which records a list may show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Organisation(OrganisationId),
+}
+
+const NOT_ALLOWED: &str = "Your role does not allow this.";
+
+fn forbidden() -> AppError {
+    AppError::Forbidden(NOT_ALLOWED)
+}
+
+/// Admins see every organisation; everyone else only their own.
+pub fn can_see_organisation(actor: &Actor, organisation: OrganisationId) -> AppResult<()> {
+    match actor.role {
+        Role::Admin => Ok(()),
+        _ if actor.organisation_id == Some(organisation) => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+pub fn organisation_scope(actor: &Actor) -> AppResult<Scope> {
+    match (actor.role, actor.organisation_id) {
+        (Role::Admin, _) => Ok(Scope::All),
+        (_, Some(org)) => Ok(Scope::Organisation(org)),
+        (_, None) => Err(forbidden()),
+    }
+}
+
+pub fn can_manage_organisations(actor: &Actor) -> AppResult<()> {
+    match actor.role {
+        Role::Admin => Ok(()),
+        _ => Err(forbidden()),
+    }
+}
+
+/// Networks are managed by admins; members see the networks their organisation is in.
+pub fn can_manage_networks(actor: &Actor) -> AppResult<()> {
+    can_manage_organisations(actor)
+}
+
+/// Who may create an account of `role` in `organisation`.
+pub fn can_create_user(
+    actor: &Actor,
+    role: Role,
+    organisation: Option<OrganisationId>,
+) -> AppResult<()> {
+    match actor.role {
+        Role::Admin => Ok(()),
+        Role::ProgrammeManager => {
+            if let Some(org) = organisation {
+                can_see_organisation(actor, org)?;
+            }
+            match role {
+                Role::Supervisor | Role::PeerWorker => Ok(()),
+                Role::Admin | Role::ProgrammeManager => Err(AppError::Forbidden(
+                    "Programme managers create supervisor and peer worker accounts only.",
+                )),
+            }
+        }
+        Role::Supervisor | Role::PeerWorker => Err(forbidden()),
+    }
+}
+
+/// Who may read a user's account: themselves, an admin, a programme manager of the
+/// same organisation.
+pub fn can_view_user(
+    actor: &Actor,
+    target_id: &str,
+    target_org: Option<OrganisationId>,
+) -> AppResult<()> {
+    if actor.user_id.to_string() == target_id || actor.role == Role::Admin {
+        return Ok(());
+    }
+    if target_org.is_none() || target_org != actor.organisation_id {
+        return Err(AppError::NotFound);
+    }
+    match actor.role {
+        Role::ProgrammeManager => Ok(()),
+        _ => Err(forbidden()),
+    }
+}
+
+pub fn can_list_users(actor: &Actor) -> AppResult<Scope> {
+    match actor.role {
+        Role::Admin => Ok(Scope::All),
+        Role::ProgrammeManager => organisation_scope(actor),
+        _ => Err(forbidden()),
+    }
+}
+
+/// What an update of a user asks to change, for the policy to weigh.
+pub struct UserChangeRequest {
+    pub display_name: bool,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+/// Anyone may rename themselves; nobody changes their own role or active flag; an admin
+/// changes anyone else; a programme manager changes the supervisors and peer workers of
+/// their organisation, and may make them only supervisors or peer workers.
+pub fn can_update_user(
+    actor: &Actor,
+    target_id: &str,
+    target_role: Role,
+    target_org: Option<OrganisationId>,
+    change: &UserChangeRequest,
+) -> AppResult<()> {
+    can_view_user(actor, target_id, target_org)?;
+    let is_self = actor.user_id.to_string() == target_id;
+    if is_self {
+        if change.role.is_some() || change.active.is_some() {
+            return Err(AppError::Forbidden(
+                "You cannot change your own role or active status.",
+            ));
+        }
+        return Ok(());
+    }
+    match actor.role {
+        Role::Admin => Ok(()),
+        Role::ProgrammeManager => {
+            let manageable = |r: Role| matches!(r, Role::Supervisor | Role::PeerWorker);
+            if !manageable(target_role) || change.role.is_some_and(|r| !manageable(r)) {
+                return Err(AppError::Forbidden(
+                    "Programme managers manage supervisor and peer worker accounts only.",
+                ));
+            }
+            Ok(())
+        }
+        _ => Err(forbidden()),
+    }
+}
+
+pub fn can_read_audit(actor: &Actor) -> AppResult<Scope> {
+    match actor.role {
+        Role::Admin => Ok(Scope::All),
+        Role::ProgrammeManager => organisation_scope(actor),
+        _ => Err(forbidden()),
+    }
+}

@@ -1,0 +1,19 @@
+//! peerpath: career pathways for Advanced Peer Support Workers in hepatitis C care.
+//!
+//! Layers, each knowing only those below it: `http` → domain services (`identity`,
+//! `organisations`, `audit`, `idempotency`) → `db` → (`config`, `error`).
+
+pub mod app;
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod identity;
+pub mod idempotency;
+pub mod ids;
+pub mod organisations;
+pub mod pagination;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,4 @@
+#[actix_web::main]
+async fn main() {
+    std::process::exit(peerpath::cli::run().await);
+}

@@ -1,0 +1,145 @@
+//! Organisations (the tenants: their data never crosses to another) and the networks that
+//! group them.
+
+pub mod networks;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit::{self, Event};
+use crate::db::organisations::OrganisationRow;
+use crate::db::{self, Database, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::identity::Actor;
+use crate::identity::authz::{self, Scope};
+use crate::identity::values::parse_name;
+use crate::ids::OrganisationId;
+use crate::pagination::{Page, Paginated};
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Organisation {
+    pub id: OrganisationId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl TryFrom<OrganisationRow> for Organisation {
+    type Error = AppError;
+    fn try_from(row: OrganisationRow) -> AppResult<Self> {
+        Ok(Self {
+            id: OrganisationId::from_db(&row.id)?,
+            name: row.name,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            version: row.version,
+        })
+    }
+}
+
+pub async fn create_organisation<F>(
+    db: &Database,
+    actor: &Actor,
+    name: &str,
+    within: F,
+) -> AppResult<Organisation>
+where
+    F: FnOnce(&mut DbConn, &Organisation) -> AppResult<()> + Send + 'static,
+{
+    authz::can_manage_organisations(actor)?;
+    let (name, name_key) = parse_name(name)?;
+    let actor = actor.clone();
+    db.write(move |conn| {
+        let now = db::now();
+        let row = db::organisations::insert(
+            conn,
+            &OrganisationRow {
+                id: OrganisationId::generate().to_db(),
+                name,
+                name_key,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let org = Organisation::try_from(row)?;
+        audit::record(
+            conn,
+            Event::by(&actor, "organisation.created", "organisation")
+                .on(org.id)
+                .in_org(Some(org.id)),
+        )?;
+        within(conn, &org)?;
+        Ok(org)
+    })
+    .await
+}
+
+pub async fn get_organisation(
+    db: &Database,
+    actor: &Actor,
+    id: OrganisationId,
+) -> AppResult<Organisation> {
+    authz::can_see_organisation(actor, id)?;
+    let row = db
+        .run(move |conn| db::organisations::find(conn, &id.to_db())?.ok_or(AppError::NotFound))
+        .await?;
+    Organisation::try_from(row)
+}
+
+pub async fn list_organisations(
+    db: &Database,
+    actor: &Actor,
+    page: Page,
+) -> AppResult<Paginated<Organisation>> {
+    let only = match authz::organisation_scope(actor)? {
+        Scope::All => None,
+        Scope::Organisation(org) => Some(org.to_db()),
+    };
+    let (after, fetch) = (page.after.clone(), page.fetch());
+    let rows = db
+        .run(move |conn| {
+            Ok(db::organisations::list(
+                conn,
+                only.as_deref(),
+                after.as_deref(),
+                fetch,
+            )?)
+        })
+        .await?;
+    page.finish(rows, |r| r.id.clone())
+        .try_map(Organisation::try_from)
+}
+
+pub async fn rename_organisation(
+    db: &Database,
+    actor: &Actor,
+    id: OrganisationId,
+    expected: i32,
+    name: &str,
+) -> AppResult<Organisation> {
+    authz::can_see_organisation(actor, id)?;
+    authz::can_manage_organisations(actor)?;
+    let (name, name_key) = parse_name(name)?;
+    let actor = actor.clone();
+    db.write(move |conn| {
+        db::organisations::find(conn, &id.to_db())?.ok_or(AppError::NotFound)?;
+        if db::organisations::rename(conn, &id.to_db(), expected, &name, &name_key, db::now())?
+            == 0
+        {
+            return Err(AppError::PreconditionFailed);
+        }
+        audit::record(
+            conn,
+            Event::by(&actor, "organisation.updated", "organisation")
+                .on(id)
+                .in_org(Some(id)),
+        )?;
+        Organisation::try_from(
+            db::organisations::find(conn, &id.to_db())?.ok_or(AppError::NotFound)?,
+        )
+    })
+    .await
+}
