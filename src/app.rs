@@ -40,7 +40,9 @@ pub fn signing_key(settings: &Settings) -> Result<Vec<u8>, StartError> {
         return Ok(settings.auth.jwt_secret.expose().as_bytes().to_vec());
     }
     if settings.env == Environment::Production {
-        return Err(StartError("auth.jwt_secret is required in production".into()));
+        return Err(StartError(
+            "auth.jwt_secret is required in production".into(),
+        ));
     }
     let path = settings.data.dir.join(DEV_KEY_FILE);
     if let Ok(existing) = std::fs::read_to_string(&path) {
@@ -49,8 +51,12 @@ pub fn signing_key(settings: &Settings) -> Result<Vec<u8>, StartError> {
             return Ok(key.as_bytes().to_vec());
         }
     }
-    std::fs::create_dir_all(&settings.data.dir)
-        .map_err(|e| StartError(format!("cannot create {}: {e}", settings.data.dir.display())))?;
+    std::fs::create_dir_all(&settings.data.dir).map_err(|e| {
+        StartError(format!(
+            "cannot create {}: {e}",
+            settings.data.dir.display()
+        ))
+    })?;
     let key = tokens::random_key()?;
     let mut file = OpenOptions::new()
         .write(true)
@@ -73,7 +79,9 @@ pub fn signing_key(settings: &Settings) -> Result<Vec<u8>, StartError> {
 pub async fn migrate(database: &Database) -> Result<Vec<String>, StartError> {
     let pool = database.pool.clone();
     web::block(move || -> Result<Vec<String>, String> {
-        let mut conn = pool.get().map_err(|e| format!("cannot reach the database: {e}"))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| format!("cannot reach the database: {e}"))?;
         db::migrations::run_pending(&mut conn).map_err(|e| format!("migrations failed: {e}"))
     })
     .await
@@ -101,6 +109,8 @@ impl Application {
     }
 
     pub async fn build_on(settings: Settings, listener: TcpListener) -> Result<Self, StartError> {
+        // Installed before the first request so no early measurement is lost.
+        telemetry::metrics_handle();
         let database = Database::connect(&settings.database)?;
         migrate(&database).await?;
         let key = signing_key(&settings)?;

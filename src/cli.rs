@@ -11,7 +11,11 @@ use crate::identity::{passwords, users};
 use crate::telemetry;
 
 #[derive(Parser)]
-#[command(name = "peerpath", version, about = "Career pathways for peer workers in hepatitis C care")]
+#[command(
+    name = "peerpath",
+    version,
+    about = "Career pathways for peer workers in hepatitis C care"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -73,7 +77,9 @@ pub async fn run() -> i32 {
 async fn serve(settings: Settings) -> Result<(), String> {
     let started = std::time::Instant::now();
     let env = settings.env;
-    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+    let app = Application::build(settings)
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!(
         port = app.port(),
         env = env.as_str(),

@@ -174,9 +174,7 @@ impl Settings {
         if env_vars {
             figment = figment.merge(Env::prefixed("PEERPATH__").split("__"));
         }
-        let mut settings: Settings = figment
-            .extract()
-            .map_err(|e| ConfigError(e.to_string()))?;
+        let mut settings: Settings = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
         settings.env = env;
         settings.check()?;
         Ok(settings)
@@ -228,7 +226,8 @@ pub fn check_production_key(key: &Secret) -> Result<(), ConfigError> {
             "auth.jwt_secret is a published example value; generate a random key".into(),
         ));
     }
-    if lower.chars().all(|c| Some(c) == lower.chars().next()) {
+    let first = lower.chars().next().unwrap_or_default();
+    if lower.chars().all(|c| c == first) {
         return Err(ConfigError(
             "auth.jwt_secret is one repeated character; generate a random key".into(),
         ));

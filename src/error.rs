@@ -266,10 +266,14 @@ impl From<DieselError> for AppError {
                 info,
             ) => Self::Unavailable(info.message().to_string()),
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                Self::conflict("Another change to the same record happened at the same time; retry.")
+                Self::conflict(
+                    "Another change to the same record happened at the same time; retry.",
+                )
             }
             // SQLite reports a lock it could not get within busy_timeout as an unknown error.
-            DieselError::DatabaseError(_, info) if info.message().contains("database is locked") => {
+            DieselError::DatabaseError(_, info)
+                if info.message().contains("database is locked") =>
+            {
                 Self::Unavailable(info.message().to_string())
             }
             other => Self::Internal(other.to_string()),

@@ -37,7 +37,11 @@ pub fn fingerprint(pepper: &[u8], route: &str, body: &serde_json::Value) -> Stri
     hasher.update(route.as_bytes());
     hasher.update([0]);
     hasher.update(body.to_string().as_bytes());
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The request a creating POST carries, for replay and storage.

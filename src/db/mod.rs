@@ -58,9 +58,11 @@ impl Target {
             ));
         }
         if path.is_empty() || path == ":memory:" {
-            return Err("database.url must name an SQLite file (an in-memory database \
+            return Err(
+                "database.url must name an SQLite file (an in-memory database \
                  would be a different empty database on every pooled connection)"
-                .into());
+                    .into(),
+            );
         }
         Ok(Self::Sqlite(PathBuf::from(path)))
     }
@@ -87,7 +89,8 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
         match &self.target {
             Target::Postgres(url) => {
-                let mut conn = PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                let mut conn =
+                    PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute("SET TIME ZONE 'UTC'")
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Postgres(conn))
@@ -109,7 +112,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {

@@ -32,7 +32,9 @@ pub struct LiveSession {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewSession<'_>) -> QueryResult<usize> {
-    diesel::insert_into(sessions::table).values(new).execute(conn)
+    diesel::insert_into(sessions::table)
+        .values(new)
+        .execute(conn)
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<SessionRow>> {
@@ -62,12 +64,7 @@ pub fn find_live(
         .optional()
 }
 
-pub fn revoke(
-    conn: &mut DbConn,
-    id: &str,
-    reason: &str,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
+pub fn revoke(conn: &mut DbConn, id: &str, reason: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         sessions::table
             .filter(sessions::id.eq(id))

@@ -12,8 +12,8 @@ use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, FieldErrors};
-use crate::identity::{Actor, sessions};
 use crate::idempotency::{self, IdempotencyKey};
+use crate::identity::{Actor, sessions};
 use crate::state::AppState;
 use crate::telemetry::RequestId;
 
@@ -61,7 +61,13 @@ fn field_error(err: serde_path_to_error::Error<serde_json::Error>) -> AppError {
         }
     };
     let (field, text) = if let Some(f) = quoted("unknown field `") {
-        (join(f), "is not a field of this request".to_string())
+        // serde_path_to_error already ends the path with the unknown key.
+        let field = if path.ends_with(&f) {
+            path.clone()
+        } else {
+            join(f)
+        };
+        (field, "is not a field of this request".to_string())
     } else if let Some(f) = quoted("missing field `") {
         (join(f), "is required".to_string())
     } else if message.starts_with("unknown variant") {
@@ -109,8 +115,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|_| AppError::bad_request("The request body could not be read."))?;
+                let chunk = chunk
+                    .map_err(|_| AppError::bad_request("The request body could not be read."))?;
                 if body.len() + chunk.len() > limit {
                     return Err(AppError::PayloadTooLarge { limit });
                 }
@@ -212,7 +218,11 @@ impl FromRequest for ClientIp {
             .map(|s| s.settings.server.trust_forwarded_for)
             .unwrap_or(false);
         let forwarded = trust
-            .then(|| req.connection_info().realip_remote_addr().map(str::to_string))
+            .then(|| {
+                req.connection_info()
+                    .realip_remote_addr()
+                    .map(str::to_string)
+            })
             .flatten()
             .and_then(|a| a.parse::<IpAddr>().ok());
         let ip = forwarded

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use super::extract::{ApiJson, IdempotencyHeader, IfMatch};
 use super::respond::{created, versioned};
 use crate::error::{AppResult, Problem};
-use crate::identity::Actor;
 use crate::idempotency::{self, Attempt};
+use crate::identity::Actor;
 use crate::ids::OrganisationId;
 use crate::organisations::{self, Organisation};
 use crate::pagination::{Page, PageQuery, Paginated};
@@ -51,12 +51,20 @@ pub async fn create_organisation(
         ),
     };
     if let Some(org) = attempt.replay::<Organisation>(&state.db, &actor).await? {
-        return Ok(created(format!("/api/v1/organisations/{}", org.id), org.version, &org));
+        return Ok(created(
+            format!("/api/v1/organisations/{}", org.id),
+            org.version,
+            &org,
+        ));
     }
     let store = attempt.store(&actor, 201);
     let org =
         organisations::create_organisation(&state.db, &actor, &body.value.name, store).await?;
-    Ok(created(format!("/api/v1/organisations/{}", org.id), org.version, &org))
+    Ok(created(
+        format!("/api/v1/organisations/{}", org.id),
+        org.version,
+        &org,
+    ))
 }
 
 /// List organisations: all for admins, your own for everyone else.

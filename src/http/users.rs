@@ -9,9 +9,9 @@ use super::respond::{created, versioned};
 use crate::config::Secret;
 use crate::db::users::UserFilter;
 use crate::error::{AppResult, Problem};
+use crate::idempotency::{self, Attempt};
 use crate::identity::users::{self, NewAccount, User, UserUpdate};
 use crate::identity::{Actor, DisplayName, Email, Role};
-use crate::idempotency::{self, Attempt};
 use crate::ids::{OrganisationId, UserId};
 use crate::pagination::{Page, Paginated};
 use crate::state::AppState;
@@ -82,7 +82,11 @@ pub async fn create_user(
         fingerprint: idempotency::fingerprint(&state.identity.pepper, "POST /users", &body.raw),
     };
     if let Some(user) = attempt.replay::<User>(&state.db, &actor).await? {
-        return Ok(created(format!("/api/v1/users/{}", user.id), user.version, &user));
+        return Ok(created(
+            format!("/api/v1/users/{}", user.id),
+            user.version,
+            &user,
+        ));
     }
     let request = body.value;
     let account = NewAccount {
@@ -94,7 +98,11 @@ pub async fn create_user(
     };
     let store = attempt.store(&actor, 201);
     let user = users::create_user(&state.identity, &state.db, &actor, account, store).await?;
-    Ok(created(format!("/api/v1/users/{}", user.id), user.version, &user))
+    Ok(created(
+        format!("/api/v1/users/{}", user.id),
+        user.version,
+        &user,
+    ))
 }
 
 /// List user accounts: all for admins, your organisation's for programme managers.

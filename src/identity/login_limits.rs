@@ -76,10 +76,10 @@ impl LoginLimiter {
             entry.attempts += 1;
         }
         let accounts = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(locked_until) = accounts.get(account).and_then(|a| a.locked_until) {
-            if locked_until > now {
-                return Err(retry_after(locked_until, now));
-            }
+        if let Some(locked_until) = accounts.get(account).and_then(|a| a.locked_until)
+            && locked_until > now
+        {
+            return Err(retry_after(locked_until, now));
         }
         Ok(())
     }

@@ -118,7 +118,9 @@ impl PasswordHasher {
             let ok = argon(&params)
                 .verify_password(password.expose().as_bytes(), &parsed)
                 .is_ok();
-            let needs_rehash = Params::try_from(&parsed).map(|p| p != params).unwrap_or(true)
+            let needs_rehash = Params::try_from(&parsed)
+                .map(|p| p != params)
+                .unwrap_or(true)
                 || parsed.algorithm.as_str() != "argon2id";
             Verified {
                 ok: ok && real,

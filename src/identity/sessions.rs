@@ -25,7 +25,12 @@ pub struct TokenPair {
     pub expires_in: i64,
 }
 
-fn pair(identity: &Identity, user: UserId, session: SessionId, refresh: String) -> AppResult<TokenPair> {
+fn pair(
+    identity: &Identity,
+    user: UserId,
+    session: SessionId,
+    refresh: String,
+) -> AppResult<TokenPair> {
     Ok(TokenPair {
         access_token: identity
             .tokens
@@ -79,7 +84,8 @@ pub async fn login(
                 .map(OrganisationId::from_db)
                 .transpose()?;
             db.write(move |conn| {
-                let mut event = anonymous_event("auth.login_failed", request_id.as_deref()).in_org(org);
+                let mut event =
+                    anonymous_event("auth.login_failed", request_id.as_deref()).in_org(org);
                 event.entity_id = user_id;
                 audit::record(conn, event)
             })

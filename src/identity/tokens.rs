@@ -58,9 +58,15 @@ impl TokenKeys {
             access_ttl_secs: settings.access_token_ttl_secs,
         };
         // A crypto back end missing from the build would only show at the first login.
-        let probe = keys.issue(UserId::generate(), SessionId::generate(), chrono::Utc::now().timestamp())
+        let probe = keys
+            .issue(
+                UserId::generate(),
+                SessionId::generate(),
+                chrono::Utc::now().timestamp(),
+            )
             .map_err(|e| format!("cannot sign tokens: {e}"))?;
-        keys.verify(&probe).map_err(|e| format!("cannot verify tokens: {e}"))?;
+        keys.verify(&probe)
+            .map_err(|e| format!("cannot verify tokens: {e}"))?;
         Ok(keys)
     }
 

@@ -88,9 +88,8 @@ fn insert_account(
     hash: Option<&str>,
 ) -> AppResult<UserRow> {
     if let Some(org) = account.organisation_id {
-        db::organisations::find(conn, &org.to_db())?.ok_or_else(|| {
-            AppError::invalid("organisation_id", "names no organisation")
-        })?;
+        db::organisations::find(conn, &org.to_db())?
+            .ok_or_else(|| AppError::invalid("organisation_id", "names no organisation"))?;
     }
     let now = db::now();
     let id = UserId::generate().to_db();
@@ -172,7 +171,11 @@ pub async fn create_admin(
         password: Some(password),
     };
     check_new_account(&account)?;
-    let hash = Some(hasher.hash(&account.password.clone().unwrap_or_default()).await?);
+    let hash = Some(
+        hasher
+            .hash(&account.password.clone().unwrap_or_default())
+            .await?,
+    );
     db.write(move |conn| {
         let user = User::try_from(insert_account(conn, &account, hash.as_deref())?)?;
         audit::record(

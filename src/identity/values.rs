@@ -89,7 +89,10 @@ pub fn parse_name(raw: &str) -> AppResult<(String, String)> {
         return Err(AppError::invalid("name", "is longer than 200 characters"));
     }
     if value.chars().any(char::is_control) {
-        return Err(AppError::invalid("name", "must not contain control characters"));
+        return Err(AppError::invalid(
+            "name",
+            "must not contain control characters",
+        ));
     }
     Ok((value.to_string(), value.to_lowercase()))
 }
@@ -103,7 +106,14 @@ mod tests {
         let e = Email::parse("  Ana.Lopez@Example.org ").expect("valid");
         assert_eq!(e.as_str(), "Ana.Lopez@Example.org");
         assert_eq!(e.key(), "ana.lopez@example.org");
-        for bad in ["", "ana", "ana@", "@example.org", "a b@example.org", "ana@example"] {
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.org",
+            "a b@example.org",
+            "ana@example",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -126,8 +126,7 @@ pub async fn rename_organisation(
     let actor = actor.clone();
     db.write(move |conn| {
         db::organisations::find(conn, &id.to_db())?.ok_or(AppError::NotFound)?;
-        if db::organisations::rename(conn, &id.to_db(), expected, &name, &name_key, db::now())?
-            == 0
+        if db::organisations::rename(conn, &id.to_db(), expected, &name, &name_key, db::now())? == 0
         {
             return Err(AppError::PreconditionFailed);
         }

@@ -10,8 +10,8 @@ use crate::db::networks::NetworkRow;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::identity::authz::{self, Scope};
-use crate::identity::{Actor, Role};
 use crate::identity::values::parse_name;
+use crate::identity::{Actor, Role};
 use crate::ids::{NetworkId, OrganisationId};
 use crate::pagination::{Page, Paginated};
 

@@ -1,0 +1,220 @@
+//! Pagination, ETag/If-Match and Idempotency-Key, as every later resource uses them.
+
+use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+use peerpath::db::Backend;
+
+async fn lists_page_with_an_opaque_cursor(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    for i in 0..5 {
+        app.create_org(&admin, &format!("Org {i}")).await;
+    }
+    let first = app
+        .get("/api/v1/organisations?limit=2")
+        .token(&admin.access)
+        .send()
+        .await;
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
+    let mut seen: Vec<String> = first.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_string())
+        .collect();
+    let mut cursor = first.body["next_cursor"].as_str().unwrap().to_string();
+    loop {
+        let page = app
+            .get(&format!("/api/v1/organisations?limit=2&cursor={cursor}"))
+            .token(&admin.access)
+            .send()
+            .await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        seen.extend(
+            page.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["name"].as_str().unwrap().to_string()),
+        );
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (0..5).map(|i| format!("Org {i}")).collect::<Vec<_>>());
+    let all = app
+        .get("/api/v1/organisations")
+        .token(&admin.access)
+        .send()
+        .await;
+    assert!(all.body["next_cursor"].is_null());
+}
+
+async fn bad_cursor_and_limit_are_400(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    for query in [
+        "cursor=garbage",
+        "cursor=aWQ6bm90LWEtdXVpZA",
+        "limit=0",
+        "limit=201",
+        "limit=x",
+    ] {
+        app.get(&format!("/api/v1/organisations?{query}"))
+            .token(&admin.access)
+            .send()
+            .await
+            .assert_problem(400);
+    }
+    let max = app
+        .get("/api/v1/organisations?limit=200")
+        .token(&admin.access)
+        .send()
+        .await;
+    assert_eq!(max.status, 200);
+}
+
+async fn updates_need_if_match_and_refuse_stale_versions(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let org = app.create_org(&admin, "Versioned").await;
+    let path = format!("/api/v1/organisations/{org}");
+    let read = app.get(&path).token(&admin.access).send().await;
+    let etag = read.header("etag").unwrap();
+
+    app.patch(&path)
+        .token(&admin.access)
+        .json(json!({"name": "No precondition"}))
+        .send()
+        .await
+        .assert_problem(428);
+    app.patch(&path)
+        .token(&admin.access)
+        .header("if-match", "\"v99\"")
+        .json(json!({"name": "Stale"}))
+        .send()
+        .await
+        .assert_problem(412);
+
+    let ok = app
+        .patch(&path)
+        .token(&admin.access)
+        .header("if-match", &etag)
+        .json(json!({"name": "Renamed"}))
+        .send()
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let new_etag = ok.header("etag").unwrap();
+    assert_ne!(new_etag, etag);
+
+    // The first writer won; the second, holding the old ETag, is refused and changes nothing.
+    app.patch(&path)
+        .token(&admin.access)
+        .header("if-match", &etag)
+        .json(json!({"name": "Lost update"}))
+        .send()
+        .await
+        .assert_problem(412);
+    let now = app.get(&path).token(&admin.access).send().await;
+    assert_eq!(now.body["name"], "Renamed");
+    assert_eq!(now.header("etag").unwrap(), new_etag);
+}
+
+async fn idempotency_key_replays_the_first_answer_and_creates_one_row(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let body = json!({"name": "Exactly Once"});
+    let send = |body: serde_json::Value, key: &'static str, token: String| {
+        let app = &app;
+        async move {
+            app.post("/api/v1/organisations")
+                .token(&token)
+                .header("idempotency-key", key)
+                .json(body)
+                .send()
+                .await
+        }
+    };
+    let first = send(body.clone(), "key-1", admin.access.clone()).await;
+    assert_eq!(first.status, 201);
+    let again = send(
+        json!({"name": "Exactly Once"}),
+        "key-1",
+        admin.access.clone(),
+    )
+    .await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.header("location"), first.header("location"));
+    let list = app
+        .get("/api/v1/organisations")
+        .token(&admin.access)
+        .send()
+        .await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1, "one row");
+
+    let other = send(
+        json!({"name": "Something else"}),
+        "key-1",
+        admin.access.clone(),
+    )
+    .await;
+    other.assert_problem(422);
+    let list = app
+        .get("/api/v1/organisations")
+        .token(&admin.access)
+        .send()
+        .await;
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len(),
+        1,
+        "nothing more"
+    );
+
+    // Keys are per user: another admin's key-1 is a new request.
+    let (org, manager) = app.org_with_manager(&admin).await;
+    let worker = send_user(&app, &manager.access, "key-1", &org).await;
+    assert_eq!(worker.status, 201, "{}", worker.text);
+
+    app.post("/api/v1/organisations")
+        .token(&admin.access)
+        .header("idempotency-key", "has spaces")
+        .json(json!({"name": "Bad key"}))
+        .send()
+        .await
+        .assert_problem(400);
+}
+
+async fn send_user(app: &TestApp, token: &str, key: &str, org: &str) -> crate::helpers::Resp {
+    app.post("/api/v1/users")
+        .token(token)
+        .header("idempotency-key", key)
+        .json(
+            json!({"email": "idem@example.org", "display_name": "Idem", "role": "peer_worker",
+            "organisation_id": org}),
+        )
+        .send()
+        .await
+}
+
+async fn idempotent_user_creation_replays_without_a_second_account(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let (org, manager) = app.org_with_manager(&admin).await;
+    let first = send_user(&app, &manager.access, "create-idem", &org).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let second = send_user(&app, &manager.access, "create-idem", &org).await;
+    assert_eq!(second.status, 201, "replayed, not a 409: {}", second.text);
+    assert_eq!(second.body["id"], first.body["id"]);
+}
+
+both_backends!(
+    lists_page_with_an_opaque_cursor,
+    bad_cursor_and_limit_are_400,
+    updates_need_if_match_and_refuse_stale_versions,
+    idempotency_key_replays_the_first_answer_and_creates_one_row,
+    idempotent_user_creation_replays_without_a_second_account,
+);

@@ -1,0 +1,13 @@
+//! One integration-test binary: every test drives the real app over HTTP, on SQLite and on
+//! PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod conventions;
+mod errors;
+mod operations;
+mod tenancy;
+mod tokens;

@@ -1,0 +1,184 @@
+//! Health, readiness, metrics, request ids, migrations, the OpenAPI document and docs page.
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+use peerpath::db::{self, Backend};
+
+async fn health_live_and_ready_answer_200(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let live = app.get("/health/live").send().await;
+    assert_eq!(live.status, 200);
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.body["status"], "ready");
+}
+
+async fn ready_is_503_with_retry_after_while_no_connection_can_be_had_then_200(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert_eq!(app.get("/health/ready").send().await.status, 200);
+    // Hold every pooled connection: the next checkout times out as when the database is down.
+    let pool = app.state.db.pool.clone();
+    let held = actix_web::web::block(move || {
+        (0..pool.max_size())
+            .map(|_| pool.get().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    let r = app.get("/health/ready").send().await;
+    r.assert_problem(503);
+    assert!(r.header("retry-after").is_some());
+    assert!(!r.text.to_lowercase().contains("timed out"), "{}", r.text);
+    drop(held);
+    assert_eq!(app.get("/health/ready").send().await.status, 200);
+}
+
+async fn request_id_is_kept_when_well_formed_and_made_otherwise(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let r = app
+        .get("/health/live")
+        .header("x-request-id", "abc-123.XYZ_7")
+        .send()
+        .await;
+    assert_eq!(r.header("x-request-id").as_deref(), Some("abc-123.XYZ_7"));
+    let r = app
+        .get("/health/live")
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await;
+    let made = r.header("x-request-id").unwrap();
+    assert_ne!(made, "bad id with spaces");
+    assert!(uuid::Uuid::parse_str(&made).is_ok());
+    let r = app.get("/nowhere").send().await;
+    assert!(
+        r.header("x-request-id").is_some(),
+        "errors carry the id too"
+    );
+}
+
+async fn metrics_show_requests_by_route_and_status_latency_and_pool(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.get("/health/ready").send().await;
+    let r = app.get("/metrics").send().await;
+    assert_eq!(r.status, 200);
+    assert!(r.text.contains("http_requests_total"), "{}", r.text);
+    assert!(r.text.contains("route=\"/health/ready\""));
+    assert!(r.text.contains("status=\"200\""));
+    assert!(r.text.contains("http_request_duration_seconds_bucket"));
+    assert!(r.text.contains("db_pool_connections"));
+}
+
+async fn migrations_revert_all_and_reapply(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let pool = app.state.db.pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().unwrap();
+        let status = db::migrations::status(&mut conn).unwrap();
+        assert!(!status.is_empty() && status.iter().all(|(_, applied)| *applied));
+        let reverted = db::migrations::revert_all(&mut conn).unwrap();
+        assert_eq!(reverted.len(), status.len());
+        assert!(
+            db::migrations::status(&mut conn)
+                .unwrap()
+                .iter()
+                .all(|(_, applied)| !applied)
+        );
+        let applied = db::migrations::run_pending(&mut conn).unwrap();
+        assert_eq!(applied.len(), status.len());
+    })
+    .await
+    .unwrap();
+    // The schema works after the round trip.
+    let admin = app.admin().await;
+    app.create_org(&admin, "After the round trip").await;
+}
+
+async fn openapi_document_lists_every_route_with_security_and_problems(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let r = app.get("/api/v1/openapi.json").send().await;
+    assert_eq!(r.status, 200);
+    let doc = &r.body;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/password",
+        "/api/v1/me",
+        "/api/v1/users",
+        "/api/v1/users/{id}",
+        "/api/v1/organisations",
+        "/api/v1/organisations/{id}",
+        "/api/v1/networks",
+        "/api/v1/audit-events",
+        "/health/ready",
+        "/metrics",
+    ] {
+        assert!(paths.contains_key(path), "{path} is missing");
+    }
+    let me = &doc["paths"]["/api/v1/me"]["get"];
+    assert!(me["security"].is_array(), "secured endpoints say so");
+    assert!(me["responses"]["401"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    let create = &doc["components"]["schemas"]["CreateUserRequest"];
+    assert_eq!(
+        create["additionalProperties"], false,
+        "request schemas refuse unknown fields: {create}"
+    );
+}
+
+async fn docs_page_is_served_from_the_binary(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let r = app.get("/docs/").send().await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text.contains("swagger"),
+        "{}",
+        &r.text[..200.min(r.text.len())]
+    );
+    assert!(!r.text.contains("unpkg.com") && !r.text.contains("cdn."));
+    let css = app.get("/docs/swagger-ui.css").send().await;
+    assert_eq!(css.status, 200);
+}
+
+both_backends!(
+    health_live_and_ready_answer_200,
+    ready_is_503_with_retry_after_while_no_connection_can_be_had_then_200,
+    request_id_is_kept_when_well_formed_and_made_otherwise,
+    metrics_show_requests_by_route_and_status_latency_and_pool,
+    migrations_revert_all_and_reapply,
+    openapi_document_lists_every_route_with_security_and_problems,
+    docs_page_is_served_from_the_binary,
+);
+
+/// A real outage: the test database refuses connections, then accepts them again.
+#[actix_web::test]
+async fn postgres_ready_is_503_during_an_outage_and_recovers_without_restart() {
+    let Some(cluster) = crate::helpers::cluster() else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Postgres).await;
+    assert_eq!(app.get("/health/ready").send().await.status, 200);
+    let crate::helpers::TestDb::Postgres(name) = &*app.db else {
+        unreachable!()
+    };
+    use diesel::RunQueryDsl;
+    let mut admin = cluster.admin();
+    diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .execute(&mut admin)
+        .unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .execute(&mut admin)
+    .unwrap();
+    let r = app.get("/health/ready").send().await;
+    r.assert_problem(503);
+    assert!(r.header("retry-after").is_some());
+    diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .execute(&mut admin)
+        .unwrap();
+    assert_eq!(app.get("/health/ready").send().await.status, 200);
+}
