@@ -154,6 +154,7 @@ fn serve(state: Data<AppState>, listener: TcpListener) -> Result<Server, StartEr
     let mut server = HttpServer::new(move || {
         // The document is served before the API scope, which claims every path under it.
         let (app, _) = App::new()
+            .route("/docs/problems", web::get().to(http::health::problem_types))
             .service(SwaggerUi::new("/docs/{_:.*}").url(http::OPENAPI_PATH, document.clone()))
             .service(web::redirect("/docs", "/docs/"))
             .into_utoipa_app()
@@ -167,6 +168,7 @@ fn serve(state: Data<AppState>, listener: TcpListener) -> Result<Server, StartEr
             .wrap(from_fn(telemetry::observe))
     })
     .shutdown_timeout(settings.server.shutdown_timeout_secs)
+    .worker_max_blocking_threads(settings.server.blocking_threads_per_worker)
     .client_request_timeout(Duration::from_secs(30));
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
@@ -180,10 +182,11 @@ fn serve(state: Data<AppState>, listener: TcpListener) -> Result<Server, StartEr
 
 /// The OpenAPI document as served at /api/v1/openapi.json.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(http::base_document())
         .configure(http::routes)
         .split_for_parts();
+    http::add_common_responses(&mut api);
     api
 }

@@ -102,6 +102,7 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub workers: usize,
     pub shutdown_timeout_secs: u64,
+    pub blocking_threads_per_worker: usize,
     pub trust_forwarded_for: bool,
 }
 
@@ -185,6 +186,11 @@ impl Settings {
         if self.server.body_limit_bytes < 1024 {
             return Err(ConfigError(
                 "server.body_limit_bytes must be at least 1024".into(),
+            ));
+        }
+        if self.server.blocking_threads_per_worker == 0 {
+            return Err(ConfigError(
+                "server.blocking_threads_per_worker must be at least 1".into(),
             ));
         }
         if self.database.pool_size == 0 {

@@ -75,23 +75,23 @@ impl AppError {
         Self::Validation(errors)
     }
 
-    fn slug_and_title(&self) -> (&'static str, &'static str) {
+    fn slug(&self) -> &'static str {
         match self {
-            Self::BadRequest(_) => ("bad-request", "Bad request"),
-            Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
-            Self::Forbidden(_) => ("forbidden", "Not allowed"),
-            Self::NotFound => ("not-found", "Not found"),
-            Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
-            Self::Conflict { .. } => ("conflict", "Conflict"),
-            Self::PreconditionFailed => ("precondition-failed", "Precondition failed"),
-            Self::PreconditionRequired => ("precondition-required", "Precondition required"),
-            Self::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
-            Self::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
-            Self::Validation(_) => ("validation", "Invalid request"),
-            Self::Unprocessable(_) => ("unprocessable", "Request cannot be processed"),
-            Self::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
-            Self::Unavailable(_) => ("unavailable", "Service unavailable"),
-            Self::Internal(_) => ("internal", "Internal error"),
+            Self::BadRequest(_) => "bad-request",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound => "not-found",
+            Self::MethodNotAllowed { .. } => "method-not-allowed",
+            Self::Conflict { .. } => "conflict",
+            Self::PreconditionFailed => "precondition-failed",
+            Self::PreconditionRequired => "precondition-required",
+            Self::PayloadTooLarge { .. } => "payload-too-large",
+            Self::UnsupportedMediaType => "unsupported-media-type",
+            Self::Validation(_) => "validation",
+            Self::Unprocessable(_) => "unprocessable",
+            Self::TooManyRequests { .. } => "too-many-requests",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
         }
     }
 
@@ -145,8 +145,95 @@ pub struct Problem {
     pub field: Option<String>,
 }
 
+/// Every problem type the service answers with: slug, title, and what a client should do.
+/// The page at `/docs/problems` is made from this list.
+pub const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
+    (
+        "bad-request",
+        "Bad request",
+        "The request is malformed: JSON that does not parse, a bad cursor, limit or header. Fix the request; retrying it unchanged will fail again.",
+    ),
+    (
+        "unauthorized",
+        "Authentication required",
+        "No access token, or one that is invalid, expired or revoked. Log in again or use your refresh token.",
+    ),
+    (
+        "forbidden",
+        "Not allowed",
+        "You are logged in, but your role does not allow this action.",
+    ),
+    (
+        "not-found",
+        "Not found",
+        "No such resource, or it belongs to another organisation.",
+    ),
+    (
+        "method-not-allowed",
+        "Method not allowed",
+        "The path exists but not for this method; the Allow header lists the methods it takes.",
+    ),
+    (
+        "conflict",
+        "Conflict",
+        "The change clashes with the current state, for example a name or email already in use (the field member names it).",
+    ),
+    (
+        "precondition-failed",
+        "Precondition failed",
+        "The record changed since you read it: your If-Match does not match its ETag. Read it again, then retry.",
+    ),
+    (
+        "precondition-required",
+        "Precondition required",
+        "Updates need an If-Match header carrying the ETag from your last read.",
+    ),
+    (
+        "payload-too-large",
+        "Request body too large",
+        "The body is over the configured limit (64 KiB by default).",
+    ),
+    (
+        "unsupported-media-type",
+        "Unsupported media type",
+        "Send bodies as application/json.",
+    ),
+    (
+        "validation",
+        "Invalid request",
+        "Some fields are missing, unknown or invalid; the errors member lists the messages per field.",
+    ),
+    (
+        "unprocessable",
+        "Request cannot be processed",
+        "The request is well formed but cannot be carried out, for example an Idempotency-Key reused with another body.",
+    ),
+    (
+        "too-many-requests",
+        "Too many requests",
+        "Too many attempts; wait for the seconds in Retry-After.",
+    ),
+    (
+        "unavailable",
+        "Service unavailable",
+        "The database cannot be reached or the service is saturated; retry after the seconds in Retry-After.",
+    ),
+    (
+        "internal",
+        "Internal error",
+        "Something failed on the server. Nothing is disclosed here; quote the X-Request-Id header when reporting it.",
+    ),
+];
+
 pub fn problem_type(slug: &str) -> String {
     format!("/docs/problems#{slug}")
+}
+
+fn problem_title(slug: &str) -> &'static str {
+    PROBLEM_TYPES
+        .iter()
+        .find(|(s, _, _)| *s == slug)
+        .map_or("Error", |(_, title, _)| title)
 }
 
 /// A bare problem for a status the service did not produce itself (for example a
@@ -192,11 +279,11 @@ impl ResponseError for AppError {
             Self::Unavailable(detail) => tracing::warn!(error = %detail, "database unavailable"),
             _ => {}
         }
-        let (slug, title) = self.slug_and_title();
+        let slug = self.slug();
         let status = self.status_code();
         let body = Problem {
             kind: problem_type(slug),
-            title: title.into(),
+            title: problem_title(slug).into(),
             status: status.as_u16(),
             detail: self.detail(),
             errors: match self {

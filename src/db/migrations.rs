@@ -1,5 +1,6 @@
 //! Migrations are embedded in the binary, one folder per backend with the same version names.
 
+use diesel::connection::SimpleConnection;
 use diesel::migration::{Migration, MigrationSource};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -10,11 +11,23 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 type MigrationError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Applies what is pending; answers the versions applied now.
+/// Any fixed number: the PostgreSQL advisory lock that lets one instance at a time migrate.
+const MIGRATION_LOCK: i64 = 0x7065_6572_7061_7468; // "peerpath"
+
+/// Applies what is pending; answers the versions applied now. On PostgreSQL several
+/// instances may start at once: they take turns under an advisory lock, and the later ones
+/// find nothing pending.
 pub fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, MigrationError> {
     let applied = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE)?,
-        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES)?,
+        DbConn::Postgres(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let result = c
+                .run_pending_migrations(POSTGRES)
+                .map(|versions| versions.iter().map(ToString::to_string).collect::<Vec<_>>());
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+            return result;
+        }
     };
     Ok(applied.iter().map(ToString::to_string).collect())
 }

@@ -51,3 +51,22 @@ pub async fn metrics(state: Data<AppState>) -> HttpResponse {
         .content_type("text/plain; version=0.0.4")
         .body(handle.render())
 }
+
+/// The page the `type` of every problem answer points to.
+pub async fn problem_types() -> HttpResponse {
+    let items: String = crate::error::PROBLEM_TYPES
+        .iter()
+        .map(|(slug, title, text)| {
+            format!("<dt id=\"{slug}\">{title} <code>{slug}</code></dt><dd>{text}</dd>\n")
+        })
+        .collect();
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>peerpath problem types</title></head><body><main>\
+             <h1>Problem types</h1><p>Every error peerpath answers is \
+             <code>application/problem+json</code> (RFC 9457) with one of these types.</p>\
+             <dl>\n{items}</dl></main></body></html>"
+        ))
+}

@@ -4,8 +4,9 @@
 mod audit;
 mod auth;
 pub mod extract;
-mod health;
+pub mod health;
 mod networks;
+mod openapi;
 mod organisations;
 mod respond;
 mod users;
@@ -13,58 +14,16 @@ mod users;
 use actix_web::http::Method;
 use actix_web::web::{self, Data};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi, PathItem};
-use utoipa::{Modify, OpenApi as _};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
+
+pub use openapi::{add_common_responses, base_document};
 
 pub const API_PREFIX: &str = "/api/v1";
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
-
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    info(
-        title = "peerpath",
-        description = "Career pathways for Advanced Peer Support Workers in hepatitis C care. \
-            Errors are application/problem+json (RFC 9457); see docs/API.md for conventions.",
-        license(name = "AGPL-3.0-or-later")
-    ),
-    components(schemas(Problem)),
-    modifiers(&BearerAuth),
-    tags(
-        (name = "auth", description = "Log in, refresh, log out, change password"),
-        (name = "users", description = "User accounts"),
-        (name = "organisations", description = "Organisations (tenants)"),
-        (name = "networks", description = "Networks of organisations"),
-        (name = "audit", description = "The audit trail"),
-        (name = "operations", description = "Health and metrics"),
-    )
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
-
-pub fn base_document() -> OpenApi {
-    ApiDoc::openapi()
-}
 
 /// Every API route. Registered with `service` so each one is in the OpenAPI document.
 pub fn routes(cfg: &mut ServiceConfig) {

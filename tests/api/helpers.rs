@@ -84,7 +84,13 @@ fn start_cluster() -> Option<Cluster> {
             !required,
             "PEERPATH_REQUIRE_POSTGRES=1 but initdb/postgres are not on PATH"
         );
-        eprintln!("SKIPPING PostgreSQL tests: initdb/postgres not on PATH");
+        // Written past the test harness's capture so that the skip is seen.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "\n*** SKIPPING the PostgreSQL half of the suite: initdb/postgres are not on PATH \
+             (set PEERPATH_REQUIRE_POSTGRES=1 to fail instead) ***\n"
+        );
         return None;
     }
     let dir = std::env::temp_dir().join(format!("peerpath-pg-{}", std::process::id()));

@@ -182,3 +182,74 @@ async fn postgres_ready_is_503_during_an_outage_and_recovers_without_restart() {
         .unwrap();
     assert_eq!(app.get("/health/ready").send().await.status, 200);
 }
+
+/// `peerpath serve` from nothing: creates its data folder and database, answers ready, and
+/// stops cleanly on SIGTERM.
+#[actix_web::test]
+async fn serve_starts_from_nothing_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("peerpath-serve-{}", uuid::Uuid::new_v4()));
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_peerpath"))
+        .arg("serve")
+        .current_dir(std::env::temp_dir())
+        .env(
+            "PEERPATH_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .env("PEERPATH__SERVER__PORT", "0")
+        .env("PEERPATH__DATA__DIR", &dir)
+        .env(
+            "PEERPATH__DATABASE__URL",
+            format!("sqlite://{}/peerpath.db", dir.display()),
+        )
+        .env("PEERPATH__LOG__FORMAT", "json")
+        .env("PEERPATH_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("serve logs its port").unwrap();
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if event["fields"]["message"] == "peerpath is serving" {
+            break event["fields"]["port"].as_u64().unwrap();
+        }
+    };
+    let client = awc::Client::default();
+    let ready = client
+        .get(format!("http://127.0.0.1:{port}/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    println!("serve to ready on SQLite: {:?}", started.elapsed());
+    assert!(dir.join("peerpath.db").is_file());
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful exit, got {exit:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Several instances starting at once on a fresh PostgreSQL database take turns migrating.
+#[actix_web::test]
+async fn postgres_instances_starting_together_migrate_once() {
+    if !crate::helpers::postgres_available() {
+        return;
+    }
+    let db = std::sync::Arc::new(crate::helpers::TestDb::new(Backend::Postgres));
+    let (a, b, c) = futures_util::future::join3(
+        TestApp::spawn_on(db.clone(), |_| {}),
+        TestApp::spawn_on(db.clone(), |_| {}),
+        TestApp::spawn_on(db.clone(), |_| {}),
+    )
+    .await;
+    for app in [&a, &b, &c] {
+        assert_eq!(app.get("/health/ready").send().await.status, 200);
+    }
+}
