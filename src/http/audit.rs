@@ -34,7 +34,6 @@ pub struct AuditQuery {
     responses(
         (status = 200, description = "A page of events", body = Paginated<AuditEvent>),
         (status = 400, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Admins and programme managers only", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -29,10 +29,8 @@ pub struct NetworkRequest {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried POST safe")),
     responses(
         (status = 201, description = "Created", body = Network, headers(("ETag" = String), ("Location" = String))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Name already used", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/networks")]
@@ -63,7 +61,6 @@ pub async fn create_network(
     responses(
         (status = 200, description = "A page of networks", body = Paginated<Network>),
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/networks")]
@@ -83,7 +80,6 @@ pub async fn list_networks(
     params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, description = "The network", body = Network, headers(("ETag" = String))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found, or your organisation is not a member", body = Problem, content_type = "application/problem+json"),
     )
 )]

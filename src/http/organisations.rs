@@ -29,7 +29,6 @@ pub struct OrganisationRequest {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried POST safe")),
     responses(
         (status = 201, description = "Created", body = Organisation, headers(("ETag" = String), ("Location" = String))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Name already used", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
@@ -75,7 +74,6 @@ pub async fn create_organisation(
     responses(
         (status = 200, description = "A page of organisations", body = Paginated<Organisation>),
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/organisations")]
@@ -96,7 +94,6 @@ pub async fn list_organisations(
     params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, description = "The organisation", body = Organisation, headers(("ETag" = String))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found, or not yours", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -118,7 +115,6 @@ pub async fn get_organisation(
     request_body = OrganisationRequest,
     responses(
         (status = 200, description = "Updated", body = Organisation, headers(("ETag" = String))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found, or not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Name already used", body = Problem, content_type = "application/problem+json"),

@@ -61,12 +61,9 @@ pub struct UserListQuery {
     responses(
         (status = 201, description = "Created", body = User, headers(("ETag" = String), ("Location" = String))),
         (status = 400, description = "Malformed JSON or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Your role may not create this account", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Organisation not yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email already used", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or Idempotency-Key reused with another body", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -113,7 +110,6 @@ pub async fn create_user(
     responses(
         (status = 200, description = "A page of users", body = Paginated<User>),
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Your role may not list users", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -141,7 +137,6 @@ pub async fn list_users(
     params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, description = "The user", body = User, headers(("ETag" = String))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in your organisation", body = Problem, content_type = "application/problem+json"),
     )
@@ -164,11 +159,9 @@ pub async fn get_user(
     request_body = UpdateUserRequest,
     responses(
         (status = 200, description = "Updated", body = User, headers(("ETag" = String))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not allowed (for example your own role)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in your organisation", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -200,7 +193,6 @@ pub async fn update_user(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "You", body = User, headers(("ETag" = String))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me")]
