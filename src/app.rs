@@ -11,6 +11,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::web::Data;
 use actix_web::{App, HttpServer, web};
+use tokio::sync::watch;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -18,6 +19,9 @@ use crate::config::{Environment, Settings};
 use crate::db::{self, Database};
 use crate::http::{self, RouteTable};
 use crate::identity::{Identity, tokens};
+use crate::notifications::Notifications;
+use crate::notifications::delivery::{self, Transport};
+use crate::scheduler;
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -89,11 +93,58 @@ pub async fn migrate(database: &Database) -> Result<Vec<String>, StartError> {
     .map_err(StartError)
 }
 
+/// The email delivery worker and the scheduler, running beside the HTTP server (or alone,
+/// in `peerpath worker`).
+pub struct Background {
+    stop: watch::Sender<bool>,
+    tasks: Vec<actix_web::rt::task::JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn start(
+        settings: &Settings,
+        db: &Database,
+        notifications: &Arc<Notifications>,
+    ) -> Result<Self, StartError> {
+        let transport = Arc::new(Transport::from_settings(settings)?);
+        let (stop, stopped) = watch::channel(false);
+        let tasks = vec![
+            actix_web::rt::spawn(delivery::run(
+                db.clone(),
+                notifications.clone(),
+                transport,
+                stopped.clone(),
+            )),
+            actix_web::rt::spawn(scheduler::run(
+                db.clone(),
+                notifications.clone(),
+                settings.scheduler.clone(),
+                stopped,
+            )),
+        ];
+        Ok(Self { stop, tasks })
+    }
+
+    /// Asks both to stop without waiting.
+    pub fn request_stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// Asks both to stop and waits: the send in hand finishes, nothing new is claimed.
+    pub async fn stop(self) {
+        self.request_stop();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
 /// A bound, migrated, ready-to-run service.
 pub struct Application {
     port: u16,
     server: Server,
     pub state: Data<AppState>,
+    background: Option<Background>,
 }
 
 impl Application {
@@ -115,13 +166,20 @@ impl Application {
         migrate(&database).await?;
         let key = signing_key(&settings)?;
         let identity = Identity::new(&settings.auth, &key)?;
+        let notifications = Notifications::new(&settings)?;
         let port = listener
             .local_addr()
             .map_err(|e| StartError(e.to_string()))?
             .port();
+        let background = if settings.email.run_worker {
+            Some(Background::start(&settings, &database, &notifications)?)
+        } else {
+            None
+        };
         let state = Data::new(AppState {
             db: database,
             identity,
+            notifications,
             settings: Arc::new(settings),
         });
         let server = serve(state.clone(), listener)?;
@@ -129,6 +187,7 @@ impl Application {
             port,
             server,
             state,
+            background,
         })
     }
 
@@ -139,11 +198,16 @@ impl Application {
     /// Runs until SIGTERM or SIGINT, then finishes requests in flight (up to the
     /// configured shutdown timeout).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(background) = self.background {
+            background.stop().await;
+        }
+        served
     }
 
-    pub fn into_server(self) -> Server {
-        self.server
+    /// The server and the background work, for callers that run them themselves (tests).
+    pub fn into_parts(self) -> (Server, Option<Background>) {
+        (self.server, self.background)
     }
 }
 
@@ -157,6 +221,7 @@ fn serve(state: Data<AppState>, listener: TcpListener) -> Result<Server, StartEr
             .route("/docs/problems", web::get().to(http::health::problem_types))
             .service(SwaggerUi::new("/docs/{_:.*}").url(http::OPENAPI_PATH, document.clone()))
             .service(web::redirect("/docs", "/docs/"))
+            .configure(http::pages)
             .into_utoipa_app()
             .app_data(state.clone())
             .app_data(route_table.clone())

@@ -23,8 +23,11 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP service (applies pending migrations first).
+    /// Run the HTTP service (applies pending migrations first). With `email.run_worker` (the
+    /// default) it also delivers email and runs scheduled jobs.
     Serve,
+    /// Deliver email and run scheduled jobs only, until SIGTERM or SIGINT.
+    Worker,
     /// Manage the database schema.
     Migrate {
         #[command(subcommand)]
@@ -62,6 +65,7 @@ pub async fn run() -> i32 {
     telemetry::init(&settings.log);
     let result = match cli.command {
         Command::Serve => serve(settings).await,
+        Command::Worker => worker(settings).await,
         Command::Migrate { action } => migrate(settings, action).await,
         Command::CreateAdmin { email, name } => create_admin(settings, &email, &name).await,
     };
@@ -87,6 +91,25 @@ async fn serve(settings: Settings) -> Result<(), String> {
         "peerpath is serving"
     );
     app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+async fn worker(settings: Settings) -> Result<(), String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let database = Database::connect(&settings.database)?;
+    app::migrate(&database).await.map_err(|e| e.to_string())?;
+    let notifications = crate::notifications::Notifications::new(&settings)?;
+    let background =
+        app::Background::start(&settings, &database, &notifications).map_err(|e| e.to_string())?;
+    tracing::info!("peerpath worker is running");
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("stopping: finishing the email in hand");
+    background.stop().await;
+    Ok(())
 }
 
 async fn with_connection<T: Send + 'static>(

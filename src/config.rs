@@ -87,6 +87,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub data: DataSettings,
+    pub email: EmailSettings,
+    pub scheduler: SchedulerSettings,
 }
 
 fn default_env() -> Environment {
@@ -132,6 +134,53 @@ pub struct AuthSettings {
     pub account_lock_secs: u64,
     pub max_attempts_per_client: u32,
     pub client_window_secs: u64,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    Smtp,
+    File,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub transport: EmailTransport,
+    pub allow_file_transport_in_production: bool,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTls,
+    pub smtp_username: String,
+    pub smtp_password: Secret,
+    pub from: String,
+    pub timeout_secs: u64,
+    pub max_attempts: i32,
+    pub backoff_base_secs: i64,
+    pub backoff_max_secs: i64,
+    pub lease_secs: i64,
+    pub poll_interval_ms: u64,
+    pub batch_size: i64,
+    pub run_worker: bool,
+    pub invitation_ttl_hours: i64,
+    pub password_reset_ttl_minutes: i64,
+    pub password_reset_cooldown_secs: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSettings {
+    pub tick_secs: u64,
+    pub daily_hour_utc: u32,
+    pub lease_secs: i64,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -204,8 +253,29 @@ impl Settings {
         if self.auth.access_token_ttl_secs <= 0 || self.auth.refresh_token_ttl_days <= 0 {
             return Err(ConfigError("token lifetimes must be positive".into()));
         }
+        if self.email.max_attempts < 1 || self.email.batch_size < 1 || self.email.lease_secs < 1 {
+            return Err(ConfigError(
+                "email.max_attempts, email.batch_size and email.lease_secs must be at least 1"
+                    .into(),
+            ));
+        }
+        if self.scheduler.daily_hour_utc > 23 {
+            return Err(ConfigError(
+                "scheduler.daily_hour_utc must be 0 to 23".into(),
+            ));
+        }
         if self.env == Environment::Production {
             check_production_key(&self.auth.jwt_secret)?;
+            if self.email.transport == EmailTransport::File
+                && !self.email.allow_file_transport_in_production
+            {
+                return Err(ConfigError(
+                    "email.transport is \"file\" in production, so no email would reach anyone: \
+                     configure SMTP (PEERPATH__EMAIL__TRANSPORT=smtp, PEERPATH__EMAIL__SMTP_HOST, ...) \
+                     or set email.allow_file_transport_in_production = true"
+                        .into(),
+                ));
+            }
         }
         Ok(())
     }

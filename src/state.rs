@@ -5,9 +5,11 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::identity::Identity;
+use crate::notifications::Notifications;
 
 pub struct AppState {
     pub db: Database,
     pub identity: Arc<Identity>,
+    pub notifications: Arc<Notifications>,
     pub settings: Arc<Settings>,
 }

@@ -116,11 +116,15 @@ pub async fn observe(
         );
     });
 
-    let is_problem = response
+    // Pages (text/html) keep their own error bodies; everything else answers problem+json.
+    let keeps_body = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    let mut response = if status.as_u16() >= 400 && !is_problem {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(PROBLEM_JSON.as_bytes())
+                || v.as_bytes().starts_with(b"text/html")
+        });
+    let mut response = if status.as_u16() >= 400 && !keeps_body {
         let (request, _) = response.into_parts();
         ServiceResponse::new(request, problem_for_status(status)).map_into_boxed_body()
     } else {

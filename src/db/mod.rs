@@ -1,11 +1,14 @@
 //! Storage: one diesel code base over SQLite (embedded default) and PostgreSQL (production).
 //! The backend is chosen from the URL scheme here, never by trial connection.
 
+pub mod account_tokens;
 pub mod audit;
 pub mod idempotency;
 pub mod migrations;
 pub mod networks;
+pub mod notifications;
 pub mod organisations;
+pub mod scheduled_runs;
 pub mod schema;
 pub mod sessions;
 pub mod users;

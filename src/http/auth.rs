@@ -130,6 +130,7 @@ pub async fn change_password(
     sessions::change_password(
         &state.identity,
         &state.db,
+        &state.notifications,
         &actor,
         &current_password,
         &new_password,

@@ -1,11 +1,13 @@
 //! The HTTP layer: one route table, the OpenAPI document generated from the handlers, and
 //! the answers for what matches no route.
 
+mod account;
 mod audit;
 mod auth;
 pub mod extract;
 pub mod health;
 mod networks;
+mod notifications;
 mod openapi;
 mod organisations;
 mod respond;
@@ -36,6 +38,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::refresh_tokens)
                 .service(auth::logout)
                 .service(auth::change_password)
+                .service(account::request_password_reset)
+                .service(account::set_password)
                 .service(users::get_me)
                 .service(users::create_user)
                 .service(users::list_users)
@@ -51,8 +55,18 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(networks::update_network)
                 .service(networks::add_network_member)
                 .service(networks::remove_network_member)
-                .service(audit::list_audit_events),
+                .service(audit::list_audit_events)
+                .service(notifications::get_preferences)
+                .service(notifications::update_preferences)
+                .service(notifications::list_notifications)
+                .service(notifications::retry_notification),
         );
+}
+
+/// Pages outside the API (not in the OpenAPI document).
+pub fn pages(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.service(account::set_password_page)
+        .service(account::submit_set_password_page);
 }
 
 /// The paths and methods the API answers, from the OpenAPI document, to tell a wrong

@@ -145,7 +145,8 @@ pub async fn add_network_member(
     path: Path<(NetworkId, OrganisationId)>,
 ) -> AppResult<HttpResponse> {
     let (network, org) = path.into_inner();
-    let n = networks::set_membership(&state.db, &actor, network, org, true).await?;
+    let n = networks::set_membership(&state.db, &state.notifications, &actor, network, org, true)
+        .await?;
     Ok(HttpResponse::Ok().json(n))
 }
 
@@ -167,6 +168,7 @@ pub async fn remove_network_member(
     path: Path<(NetworkId, OrganisationId)>,
 ) -> AppResult<HttpResponse> {
     let (network, org) = path.into_inner();
-    let n = networks::set_membership(&state.db, &actor, network, org, false).await?;
+    let n = networks::set_membership(&state.db, &state.notifications, &actor, network, org, false)
+        .await?;
     Ok(HttpResponse::Ok().json(n))
 }

@@ -23,6 +23,7 @@ use crate::error::{PROBLEM_JSON, Problem};
         (name = "organisations", description = "Organisations (tenants)"),
         (name = "networks", description = "Networks of organisations"),
         (name = "audit", description = "The audit trail"),
+        (name = "notifications", description = "Email preferences and the outbox"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

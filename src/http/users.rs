@@ -94,7 +94,15 @@ pub async fn create_user(
         password: request.password,
     };
     let store = attempt.store(&actor, 201);
-    let user = users::create_user(&state.identity, &state.db, &actor, account, store).await?;
+    let user = users::create_user(
+        &state.identity,
+        &state.db,
+        &state.notifications,
+        &actor,
+        account,
+        store,
+    )
+    .await?;
     Ok(created(
         format!("/api/v1/users/{}", user.id),
         user.version,

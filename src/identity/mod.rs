@@ -1,6 +1,7 @@
 //! Who is calling and what they may do: users, roles, passwords, tokens, sessions, and the
 //! authorisation policies every handler consults.
 
+pub mod account_tokens;
 pub mod authz;
 pub mod login_limits;
 pub mod passwords;
@@ -65,6 +66,8 @@ pub struct Identity {
     pub tokens: tokens::TokenKeys,
     pub hasher: passwords::PasswordHasher,
     pub limiter: login_limits::LoginLimiter,
+    /// Password-reset requests per client address (accounts are limited by a cooldown).
+    pub reset_limiter: login_limits::LoginLimiter,
     pub refresh_ttl: chrono::Duration,
     pub pepper: Vec<u8>,
 }
@@ -75,6 +78,7 @@ impl Identity {
             tokens: tokens::TokenKeys::new(settings, signing_key)?,
             hasher: passwords::PasswordHasher::new(settings)?,
             limiter: login_limits::LoginLimiter::new(settings),
+            reset_limiter: login_limits::LoginLimiter::new(settings),
             refresh_ttl: chrono::Duration::days(settings.refresh_token_ttl_days),
             pepper: fingerprint_pepper(signing_key),
         }))

@@ -1,16 +1,18 @@
 //! Logging in and out: sessions, access tokens, rotating refresh tokens, password changes.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Actor, Email, Identity, Role, passwords, tokens};
+use super::{Actor, Email, Identity, Role, account_tokens, passwords, tokens};
 use crate::audit::{self, Event};
 use crate::config::Secret;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::ids::{OrganisationId, SessionId, UserId};
+use crate::notifications::Notifications;
 
 const BAD_LOGIN: &str = "The email or password is not right.";
 const BAD_REFRESH: &str = "The refresh token is invalid, expired or already used.";
@@ -217,6 +219,7 @@ pub async fn logout(db: &Database, actor: &Actor) -> AppResult<()> {
 pub async fn change_password(
     identity: &Identity,
     db: &Database,
+    mailer: &Arc<Notifications>,
     actor: &Actor,
     current: &Secret,
     new: &Secret,
@@ -239,6 +242,7 @@ pub async fn change_password(
     }
     let hash = identity.hasher.hash(new).await?;
     let actor = actor.clone();
+    let mailer_in = mailer.clone();
     db.write(move |conn| {
         let now = db::now();
         db::users::set_password_hash(conn, &user.id, &hash, now)?;
@@ -249,12 +253,15 @@ pub async fn change_password(
             "password_changed",
             now,
         )?;
+        account_tokens::notify_password_changed(conn, &mailer_in, &user.id)?;
         audit::record(
             conn,
             Event::by(&actor, "auth.password_changed", "user").on(actor.user_id),
         )
     })
-    .await
+    .await?;
+    mailer.wake();
+    Ok(())
 }
 
 /// Turns a bearer token into the caller, checking that the session is live and the

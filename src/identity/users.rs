@@ -5,13 +5,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::authz::{self, Scope, UserChangeRequest};
-use super::{Actor, DisplayName, Email, Identity, Role, passwords};
+use std::sync::Arc;
+
+use super::{Actor, DisplayName, Email, Identity, Role, account_tokens, passwords};
 use crate::audit::{self, Event};
 use crate::config::Secret;
 use crate::db::users::{NewUser, UserChanges, UserFilter, UserRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::ids::{OrganisationId, UserId};
+use crate::notifications::Notifications;
 use crate::pagination::{Page, Paginated};
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -123,9 +126,12 @@ async fn initial_hash(identity: &Identity, account: &NewAccount) -> AppResult<Op
 
 /// Creates an account for `actor`; a programme manager's default organisation is their own.
 /// `within` runs inside the same transaction (for the idempotency record).
+/// Without an initial password the user is invited: an email with a single-use link to
+/// choose one is queued in the same transaction.
 pub async fn create_user<F>(
     identity: &Identity,
     db: &Database,
+    mailer: &Arc<Notifications>,
     actor: &Actor,
     mut account: NewAccount,
     within: F,
@@ -140,19 +146,29 @@ where
     check_new_account(&account)?;
     let hash = initial_hash(identity, &account).await?;
     let actor = actor.clone();
-    db.write(move |conn| {
-        let row = insert_account(conn, &account, hash.as_deref())?;
-        let user = User::try_from(row)?;
-        audit::record(
-            conn,
-            Event::by(&actor, "user.created", "user")
-                .on(user.id)
-                .in_org(user.organisation_id),
-        )?;
-        within(conn, &user)?;
-        Ok(user)
-    })
-    .await
+    let mailer_in = mailer.clone();
+    let user = db
+        .write(move |conn| {
+            let row = insert_account(conn, &account, hash.as_deref())?;
+            if row.password_hash.is_none() {
+                let inviter = db::users::find(conn, &actor.user_id.to_db())?
+                    .map(|u| u.display_name)
+                    .unwrap_or_default();
+                account_tokens::invite(conn, &mailer_in, &row, inviter)?;
+            }
+            let user = User::try_from(row)?;
+            audit::record(
+                conn,
+                Event::by(&actor, "user.created", "user")
+                    .on(user.id)
+                    .in_org(user.organisation_id),
+            )?;
+            within(conn, &user)?;
+            Ok(user)
+        })
+        .await?;
+    mailer.wake();
+    Ok(user)
 }
 
 /// The bootstrap path for the first admin, from the command line.

@@ -6,13 +6,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit::{self, Event};
+use std::sync::Arc;
+
 use crate::db::networks::NetworkRow;
+use crate::db::users::UserFilter;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::identity::authz::{self, Scope};
 use crate::identity::values::parse_name;
 use crate::identity::{Actor, Role};
 use crate::ids::{NetworkId, OrganisationId};
+use crate::notifications::{self, Kind, Notifications};
 use crate::pagination::{Page, Paginated};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -186,9 +190,54 @@ pub async fn update_network(
     .await
 }
 
+#[derive(Serialize)]
+struct JoinedValues {
+    network_name: String,
+    network_scope: &'static str,
+    link: String,
+}
+
+/// Tells the organisation's programme managers that it joined a network (a routine email).
+fn announce_joining(
+    conn: &mut DbConn,
+    mailer: &Notifications,
+    network: &NetworkRow,
+    organisation: &str,
+) -> AppResult<()> {
+    let managers = db::users::list(
+        conn,
+        &UserFilter {
+            organisation_id: Some(organisation.to_string()),
+            role: Some(Role::ProgrammeManager.as_str().into()),
+            active: Some(true),
+        },
+        None,
+        crate::pagination::MAX_LIMIT,
+    )?;
+    let joined_at = uuid::Uuid::now_v7();
+    for manager in managers {
+        let recipient = notifications::recipient_for_user(conn, &manager.id)?;
+        mailer.enqueue(
+            conn,
+            notifications::Email {
+                kind: Kind::NetworkJoined,
+                recipient,
+                dedupe_key: format!("network_joined:{}:{}:{joined_at}", network.id, manager.id),
+                values: JoinedValues {
+                    network_name: network.name.clone(),
+                    network_scope: NetworkScope::parse(&network.scope)?.as_str(),
+                    link: mailer.link(&format!("/api/v1/networks/{}", network.id)),
+                },
+            },
+        )?;
+    }
+    Ok(())
+}
+
 /// Adds or removes a member organisation; both are idempotent.
 pub async fn set_membership(
     db: &Database,
+    mailer: &Arc<Notifications>,
     actor: &Actor,
     network: NetworkId,
     organisation: OrganisationId,
@@ -196,31 +245,36 @@ pub async fn set_membership(
 ) -> AppResult<Network> {
     authz::can_manage_networks(actor)?;
     let actor = actor.clone();
-    db.write(move |conn| {
-        db::networks::find(conn, &network.to_db())?.ok_or(AppError::NotFound)?;
-        db::organisations::find(conn, &organisation.to_db())?.ok_or(AppError::NotFound)?;
-        let (n, o) = (network.to_db(), organisation.to_db());
-        let is_member = db::networks::is_member(conn, &n, &o)?;
-        let action = match (member, is_member) {
-            (true, false) => {
-                db::networks::add_member(conn, &n, &o, db::now())?;
-                Some("network.member_added")
+    let mailer_in = mailer.clone();
+    let result = db
+        .write(move |conn| {
+            let row = db::networks::find(conn, &network.to_db())?.ok_or(AppError::NotFound)?;
+            db::organisations::find(conn, &organisation.to_db())?.ok_or(AppError::NotFound)?;
+            let (n, o) = (network.to_db(), organisation.to_db());
+            let is_member = db::networks::is_member(conn, &n, &o)?;
+            let action = match (member, is_member) {
+                (true, false) => {
+                    db::networks::add_member(conn, &n, &o, db::now())?;
+                    announce_joining(conn, &mailer_in, &row, &o)?;
+                    Some("network.member_added")
+                }
+                (false, true) => {
+                    db::networks::remove_member(conn, &n, &o)?;
+                    Some("network.member_removed")
+                }
+                _ => None,
+            };
+            if let Some(action) = action {
+                audit::record(
+                    conn,
+                    Event::by(&actor, action, "network")
+                        .on(network)
+                        .in_org(Some(organisation)),
+                )?;
             }
-            (false, true) => {
-                db::networks::remove_member(conn, &n, &o)?;
-                Some("network.member_removed")
-            }
-            _ => None,
-        };
-        if let Some(action) = action {
-            audit::record(
-                conn,
-                Event::by(&actor, action, "network")
-                    .on(network)
-                    .in_org(Some(organisation)),
-            )?;
-        }
-        load_visible(conn, &actor, network)
-    })
-    .await
+            load_visible(conn, &actor, network)
+        })
+        .await?;
+    mailer.wake();
+    Ok(result)
 }

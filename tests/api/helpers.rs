@@ -234,6 +234,14 @@ pub fn test_settings(db: &TestDb) -> Settings {
     // Cheap hashing keeps the suite fast; the flood test sets the real parameters.
     s.auth.argon2_memory_kib = 1024;
     s.auth.argon2_iterations = 1;
+    // Email goes to files unless a test points it at its SMTP server.
+    s.email.transport = peerpath::config::EmailTransport::File;
+    s.email.poll_interval_ms = 100;
+    s.email.backoff_base_secs = 1;
+    s.email.backoff_max_secs = 2;
+    s.email.timeout_secs = 2;
+    s.email.lease_secs = 30;
+    s.scheduler.tick_secs = 3600;
     s
 }
 
@@ -242,11 +250,15 @@ pub struct TestApp {
     pub state: Data<AppState>,
     pub client: awc::Client,
     handle: actix_web::dev::ServerHandle,
+    background: Option<peerpath::app::Background>,
     pub db: std::sync::Arc<TestDb>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some(background) = &self.background {
+            background.request_stop();
+        }
         drop(self.handle.stop(false));
     }
 }
@@ -375,7 +387,7 @@ impl TestApp {
             .expect("the app starts");
         let port = app.port();
         let state = app.state.clone();
-        let server = app.into_server();
+        let (server, background) = app.into_parts();
         let handle = server.handle();
         actix_web::rt::spawn(server);
         let client = awc::Client::builder()
@@ -386,6 +398,7 @@ impl TestApp {
             state,
             client,
             handle,
+            background,
             db,
         }
     }

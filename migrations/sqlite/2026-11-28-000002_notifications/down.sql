@@ -1,0 +1,4 @@
+DROP TABLE scheduled_runs;
+DROP TABLE account_tokens;
+DROP TABLE notification_preferences;
+DROP TABLE notifications;

@@ -1,0 +1,57 @@
+//! The kinds of email peerpath sends, and which of them a person may turn off.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Invitation,
+    PasswordReset,
+    PasswordChanged,
+    NetworkJoined,
+    Digest,
+}
+
+pub const ALL: &[Kind] = &[
+    Kind::Invitation,
+    Kind::PasswordReset,
+    Kind::PasswordChanged,
+    Kind::NetworkJoined,
+    Kind::Digest,
+];
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invitation => "invitation",
+            Self::PasswordReset => "password_reset",
+            Self::PasswordChanged => "password_changed",
+            Self::NetworkJoined => "network_joined",
+            Self::Digest => "digest",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        ALL.iter().copied().find(|k| k.as_str() == value)
+    }
+
+    /// Safety-relevant kinds (account security now; raised risk and call requests later)
+    /// always go out at once: they cannot be muted or held for a digest.
+    pub fn is_safety_relevant(self) -> bool {
+        matches!(
+            self,
+            Self::Invitation | Self::PasswordReset | Self::PasswordChanged
+        )
+    }
+
+    /// Routine kinds may be muted, or gathered into the daily digest.
+    pub fn is_routine(self) -> bool {
+        matches!(self, Self::NetworkJoined)
+    }
+
+    /// The body holds a single-use link, so it is blanked once delivered.
+    pub fn carries_secret(self) -> bool {
+        matches!(self, Self::Invitation | Self::PasswordReset)
+    }
+}

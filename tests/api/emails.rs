@@ -1,0 +1,91 @@
+//! Snapshots of every email as rendered (subject, text, HTML), with fixed values.
+//! `cargo insta review` (or INSTA_UPDATE=always) accepts a deliberate change.
+
+use peerpath::notifications::Kind;
+use peerpath::notifications::templates::{Context, Templates};
+use serde_json::{Value, json};
+
+fn render(kind: Kind, values: Value) -> String {
+    let templates = Templates::load().unwrap();
+    let rendered = templates
+        .render(
+            kind,
+            &Context {
+                recipient_name: "Robin <Peer>".into(),
+                organisation_name: Some("Hepatitis C Trust & Friends".into()),
+                values,
+            },
+        )
+        .unwrap();
+    format!(
+        "Subject: {}\n\n--- text ---\n{}\n--- html ---\n{}",
+        rendered.subject, rendered.text, rendered.html
+    )
+}
+
+const LINK: &str = "https://peerpath.example.org/account/set-password?token=TOKEN";
+
+#[test]
+fn invitation_email() {
+    insta::assert_snapshot!(render(
+        Kind::Invitation,
+        json!({"link": LINK, "expires": "5 December 2026 at 09:00 UTC", "inviter_name": "Sam Manager"})
+    ));
+}
+
+#[test]
+fn password_reset_email() {
+    insta::assert_snapshot!(render(
+        Kind::PasswordReset,
+        json!({"link": LINK, "expires": "28 November 2026 at 15:00 UTC"})
+    ));
+}
+
+#[test]
+fn password_changed_email() {
+    insta::assert_snapshot!(render(
+        Kind::PasswordChanged,
+        json!({"when": "28 November 2026 at 14:00 UTC", "link": "https://peerpath.example.org/account/set-password"})
+    ));
+}
+
+#[test]
+fn network_joined_email() {
+    insta::assert_snapshot!(render(
+        Kind::NetworkJoined,
+        json!({"network_name": "North West HCV Peers", "network_scope": "local",
+               "link": "https://peerpath.example.org/api/v1/networks/1"})
+    ));
+}
+
+#[test]
+fn digest_email() {
+    insta::assert_snapshot!(render(
+        Kind::Digest,
+        json!({"items": ["A joined the B network", "C joined the D network"],
+               "link": "https://peerpath.example.org/"})
+    ));
+}
+
+#[test]
+fn html_is_escaped_and_no_value_goes_missing() {
+    let out = render(
+        Kind::Invitation,
+        json!({"link": LINK, "expires": "soon", "inviter_name": "<script>"}),
+    );
+    assert!(out.contains("&lt;script&gt;") && out.contains("Robin &lt;Peer&gt;"));
+    // Strict undefined: a template asking for a value nobody gave fails loudly.
+    let templates = Templates::load().unwrap();
+    assert!(
+        templates
+            .render(
+                Kind::Invitation,
+                &Context {
+                    recipient_name: "x".into(),
+                    organisation_name: None,
+                    values: json!({}),
+                }
+            )
+            .is_err()
+    );
+}
