@@ -169,6 +169,7 @@ pub struct EmailSettings {
     pub lease_secs: i64,
     pub poll_interval_ms: u64,
     pub batch_size: i64,
+    pub concurrency: usize,
     pub run_worker: bool,
     pub invitation_ttl_hours: i64,
     pub password_reset_ttl_minutes: i64,

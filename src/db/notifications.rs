@@ -75,15 +75,25 @@ pub fn claim_due(
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    diesel::update(n::notifications.filter(n::id.eq_any(&ids)))
-        .set((
-            n::status.eq("sending"),
-            n::lease_expires_at.eq(lease_until),
-            n::claim_id.eq(claim),
-            n::attempts.eq(n::attempts + 1),
-            n::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    // The due test again: should another claimer have taken a row between our select and
+    // this update, PostgreSQL re-checks the condition on the row it waited for, finds it no
+    // longer due, and leaves it theirs. Exactly-once does not rest on the lock clause alone.
+    diesel::update(
+        n::notifications.filter(n::id.eq_any(&ids)).filter(
+            n::status
+                .eq("pending")
+                .and(n::next_attempt_at.le(now))
+                .or(n::status.eq("sending").and(n::lease_expires_at.lt(now))),
+        ),
+    )
+    .set((
+        n::status.eq("sending"),
+        n::lease_expires_at.eq(lease_until),
+        n::claim_id.eq(claim),
+        n::attempts.eq(n::attempts + 1),
+        n::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     n::notifications
         .filter(n::claim_id.eq(claim))
         .select(NotificationRow::as_select())
@@ -100,34 +110,29 @@ pub fn mark_sent(
     scrub: bool,
 ) -> QueryResult<usize> {
     use notifications::dsl as n;
-    let target = n::notifications
-        .filter(n::id.eq(id))
-        .filter(n::claim_id.eq(claim));
-    if scrub {
-        diesel::update(target)
+    let marked = diesel::update(
+        n::notifications
+            .filter(n::id.eq(id))
+            .filter(n::claim_id.eq(claim)),
+    )
+    .set((
+        n::status.eq("sent"),
+        n::sent_at.eq(now),
+        n::lease_expires_at.eq(None::<NaiveDateTime>),
+        n::claim_id.eq(None::<String>),
+        n::last_error.eq(None::<String>),
+        n::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if scrub && marked == 1 {
+        diesel::update(n::notifications.find(id))
             .set((
-                n::status.eq("sent"),
-                n::sent_at.eq(now),
-                n::lease_expires_at.eq(None::<NaiveDateTime>),
-                n::claim_id.eq(None::<String>),
-                n::last_error.eq(None::<String>),
                 n::body_text.eq("[removed after delivery]"),
                 n::body_html.eq("[removed after delivery]"),
-                n::updated_at.eq(now),
             ))
-            .execute(conn)
-    } else {
-        diesel::update(target)
-            .set((
-                n::status.eq("sent"),
-                n::sent_at.eq(now),
-                n::lease_expires_at.eq(None::<NaiveDateTime>),
-                n::claim_id.eq(None::<String>),
-                n::last_error.eq(None::<String>),
-                n::updated_at.eq(now),
-            ))
-            .execute(conn)
+            .execute(conn)?;
     }
+    Ok(marked)
 }
 
 /// Releases a claimed row after a failed attempt: back to pending at `next`, or dead.

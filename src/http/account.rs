@@ -232,3 +232,60 @@ pub async fn submit_set_password_page(
         }
     }
 }
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    email: String,
+}
+
+const RESET_FORM: &str = "<h1>Forgot your password?</h1>\
+     <p>Give the email address of your peerpath account. We will send it a link to choose a new \
+     password.</p>\
+     <form method=\"post\" action=\"/account/reset-password\">\
+     <p><label for=\"email\">Email address</label><br>\
+     <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required \
+     style=\"font-size:18px;width:100%\"></p>\
+     <p><button type=\"submit\" style=\"font-size:18px;padding:.5em 1em\">Send me a link</button></p>\
+     </form>";
+
+/// The page the "password changed" email points to, for asking for a reset link.
+#[get("/account/reset-password")]
+pub async fn reset_password_page() -> HttpResponse {
+    page(actix_web::http::StatusCode::OK, RESET_FORM)
+}
+
+#[post("/account/reset-password")]
+pub async fn submit_reset_password_page(
+    state: Data<AppState>,
+    req: HttpRequest,
+    client: ClientIp,
+    form_data: Form<ResetForm>,
+) -> HttpResponse {
+    let result = account_tokens::request_password_reset(
+        &state.identity,
+        &state.db,
+        &state.notifications,
+        &form_data.email,
+        client.0,
+        request_id(&req),
+    )
+    .await;
+    match result {
+        Ok(()) => page(
+            actix_web::http::StatusCode::OK,
+            "<h1>Check your email</h1><p>If this address has a peerpath account, we have sent \
+             it a link to choose a new password. The link works for one hour.</p>",
+        ),
+        Err(AppError::TooManyRequests { .. }) => page(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            "<h1>Too many requests</h1><p>Please wait a minute and try again.</p>",
+        ),
+        Err(other) => {
+            tracing::error!(error = %other, "a password reset request failed");
+            page(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "<h1>Something went wrong</h1><p>Please try again in a few minutes.</p>",
+            )
+        }
+    }
+}

@@ -66,7 +66,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// Pages outside the API (not in the OpenAPI document).
 pub fn pages(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.service(account::set_password_page)
-        .service(account::submit_set_password_page);
+        .service(account::submit_set_password_page)
+        .service(account::reset_password_page)
+        .service(account::submit_reset_password_page);
 }
 
 /// The paths and methods the API answers, from the OpenAPI document, to tell a wrong

@@ -23,6 +23,8 @@ pub const INVITATION: &str = "invitation";
 pub const PASSWORD_RESET: &str = "password_reset";
 /// The page the emailed links open.
 pub const SET_PASSWORD_PATH: &str = "/account/set-password";
+/// The page for asking for a reset link.
+pub const RESET_PASSWORD_PATH: &str = "/account/reset-password";
 
 #[derive(Serialize)]
 struct LinkValues {
@@ -125,7 +127,7 @@ pub fn notify_password_changed(
             dedupe_key: format!("password_changed:{user_id}:{}", uuid::Uuid::now_v7()),
             values: ChangedValues {
                 when: human_time(now),
-                link: mailer.link(SET_PASSWORD_PATH),
+                link: mailer.link(RESET_PASSWORD_PATH),
             },
         },
     )?;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
+use futures_util::StreamExt;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -161,7 +162,9 @@ fn next_attempt(settings: &EmailSettings, attempts: i32, now: NaiveDateTime) -> 
     now + TimeDelta::milliseconds((base * jitter * 1000.0) as i64)
 }
 
-/// One round: claim a batch and send it. Answers how many were claimed.
+/// One round: claim a batch and send it, up to `email.concurrency` conversations at once
+/// (each SMTP conversation spends most of its time waiting on the network). Answers how many
+/// were claimed.
 pub async fn deliver_batch(
     db: &Database,
     notifications: &Notifications,
@@ -185,11 +188,29 @@ pub async fn deliver_batch(
         })
         .await?;
     let claimed = rows.len();
-    for row in rows {
-        if *stop.borrow() {
-            // Shutting down: hand the rest back at once rather than after the lease.
-            let (claim, id) = (claim.clone(), row.id.clone());
-            db.write(move |conn| {
+    let results: Vec<AppResult<()>> = futures_util::stream::iter(rows)
+        .map(|row| deliver_one(db, settings, transport, &claim, row, stop))
+        .buffer_unordered(settings.concurrency.max(1))
+        .collect()
+        .await;
+    results.into_iter().collect::<AppResult<Vec<()>>>()?;
+    Ok(claimed)
+}
+
+/// Sends one claimed row and records the outcome.
+async fn deliver_one(
+    db: &Database,
+    settings: &EmailSettings,
+    transport: &Transport,
+    claim: &str,
+    row: NotificationRow,
+    stop: &watch::Receiver<bool>,
+) -> AppResult<()> {
+    let (claim, id, attempts) = (claim.to_string(), row.id.clone(), row.attempts);
+    if *stop.borrow() {
+        // Shutting down: hand it back at once rather than after the lease.
+        return db
+            .write(move |conn| {
                 let now = db::now();
                 db::notifications::mark_failed(
                     conn,
@@ -202,65 +223,61 @@ pub async fn deliver_batch(
                 )?;
                 Ok(())
             })
-            .await?;
-            continue;
+            .await;
+    }
+    let outcome = match build_message(settings, &row) {
+        Ok(message) => {
+            transport
+                .send(message, Duration::from_secs(settings.timeout_secs))
+                .await
         }
-        let kind = Kind::parse(&row.kind);
-        let outcome = match build_message(settings, &row) {
-            Ok(message) => {
-                transport
-                    .send(message, Duration::from_secs(settings.timeout_secs))
-                    .await
-            }
-            Err(failure) => Err(failure),
-        };
-        let (claim, id, attempts) = (claim.clone(), row.id.clone(), row.attempts);
-        let max_attempts = settings.max_attempts;
-        let next = next_attempt(settings, attempts, db::now());
-        let label = row.kind.clone();
-        match outcome {
-            Ok(()) => {
-                let scrub = kind.is_some_and(Kind::carries_secret);
-                db.write(move |conn| {
-                    db::notifications::mark_sent(conn, &id, &claim, db::now(), scrub)?;
-                    Ok(())
-                })
-                .await?;
-                metrics::counter!("notifications_sent_total", "kind" => label).increment(1);
-            }
-            Err(failure) => {
-                let dead = failure.permanent || attempts >= max_attempts;
-                tracing::warn!(
-                    notification = %row.id,
-                    kind = %row.kind,
-                    attempts,
-                    failure = %failure.class,
-                    dead,
-                    "email not delivered"
-                );
-                let status = if dead { "dead" } else { "pending" };
-                db.write(move |conn| {
-                    db::notifications::mark_failed(
-                        conn,
-                        &id,
-                        &claim,
-                        status,
-                        next,
-                        &failure.class,
-                        db::now(),
-                    )?;
-                    Ok(())
-                })
-                .await?;
-                if dead {
-                    metrics::counter!("notifications_dead_total", "kind" => label).increment(1);
-                } else {
-                    metrics::counter!("notifications_retried_total", "kind" => label).increment(1);
-                }
-            }
+        Err(failure) => Err(failure),
+    };
+    let label = row.kind.clone();
+    match outcome {
+        Ok(()) => {
+            let scrub = Kind::parse(&row.kind).is_some_and(Kind::carries_secret);
+            db.write(move |conn| {
+                db::notifications::mark_sent(conn, &id, &claim, db::now(), scrub)?;
+                Ok(())
+            })
+            .await?;
+            metrics::counter!("notifications_sent_total", "kind" => label).increment(1);
+        }
+        Err(failure) => {
+            let dead = failure.permanent || attempts >= settings.max_attempts;
+            tracing::warn!(
+                notification = %row.id,
+                kind = %row.kind,
+                attempts,
+                failure = %failure.class,
+                dead,
+                "email not delivered"
+            );
+            let status = if dead { "dead" } else { "pending" };
+            let next = next_attempt(settings, attempts, db::now());
+            db.write(move |conn| {
+                db::notifications::mark_failed(
+                    conn,
+                    &id,
+                    &claim,
+                    status,
+                    next,
+                    &failure.class,
+                    db::now(),
+                )?;
+                Ok(())
+            })
+            .await?;
+            let counter = if dead {
+                "notifications_dead_total"
+            } else {
+                "notifications_retried_total"
+            };
+            metrics::counter!(counter, "kind" => label).increment(1);
         }
     }
-    Ok(claimed)
+    Ok(())
 }
 
 async fn record_backlog(db: &Database) {

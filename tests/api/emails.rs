@@ -45,7 +45,7 @@ fn password_reset_email() {
 fn password_changed_email() {
     insta::assert_snapshot!(render(
         Kind::PasswordChanged,
-        json!({"when": "28 November 2026 at 14:00 UTC", "link": "https://peerpath.example.org/account/set-password"})
+        json!({"when": "28 November 2026 at 14:00 UTC", "link": "https://peerpath.example.org/account/reset-password"})
     ));
 }
 

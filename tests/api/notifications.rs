@@ -153,6 +153,59 @@ async fn invitation_email_leads_to_a_password_once(backend: Backend) {
     assert!(!body.contains(&token));
 }
 
+async fn the_emailed_link_works_in_a_plain_browser_form(backend: Backend) {
+    let smtp = SmtpServer::start();
+    let app = TestApp::spawn_with(backend, via(smtp.port)).await;
+    let admin = app.admin().await;
+    let (org, manager) = app.org_with_manager(&admin).await;
+    invite(&app, &manager, &org, "browser@example.org").await;
+    let token = token_of(&smtp.wait_for(1, WAIT).await[0]);
+    let form = "application/x-www-form-urlencoded";
+    let mismatch = app
+        .post("/account/set-password")
+        .raw(
+            form,
+            format!("token={token}&password=one-long-password&confirm=two-long-password"),
+        )
+        .send()
+        .await;
+    assert_eq!(mismatch.status, 422);
+    assert!(mismatch.text.contains("not the same") && mismatch.text.contains("<form"));
+    let saved = app
+        .post("/account/set-password")
+        .raw(
+            form,
+            format!("token={token}&password={PASSWORD}&confirm={PASSWORD}"),
+        )
+        .send()
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    assert!(saved.text.contains("password is saved"));
+    assert_eq!(app.login("browser@example.org", PASSWORD).await.status, 200);
+    let reused = app
+        .post("/account/set-password")
+        .raw(
+            form,
+            format!("token={token}&password={PASSWORD}&confirm={PASSWORD}"),
+        )
+        .send()
+        .await;
+    assert_eq!(reused.status, 422);
+    assert!(reused.text.contains("already used"));
+
+    let asked = app.get("/account/reset-password").send().await;
+    assert!(asked.text.contains("type=\"email\""));
+    let sent = app
+        .post("/account/reset-password")
+        .raw(form, "email=browser%40example.org")
+        .send()
+        .await;
+    assert_eq!(sent.status, 200);
+    assert!(sent.text.contains("Check your email"));
+    let mail = smtp.wait_for(2, WAIT).await;
+    assert!(mail[1].header("subject").unwrap().contains("Reset"));
+}
+
 async fn expired_and_unknown_links_are_refused(backend: Backend) {
     let smtp = SmtpServer::start();
     let app = TestApp::spawn_with(backend, via(smtp.port)).await;
@@ -794,6 +847,7 @@ async fn metrics_count_emails(backend: Backend) {
 
 both_backends!(
     invitation_email_leads_to_a_password_once,
+    the_emailed_link_works_in_a_plain_browser_form,
     expired_and_unknown_links_are_refused,
     password_reset_answers_alike_and_ends_sessions,
     password_reset_requests_are_limited_per_client,

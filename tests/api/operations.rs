@@ -112,6 +112,11 @@ async fn openapi_document_lists_every_route_with_security_and_problems(backend: 
         "/api/v1/organisations/{id}",
         "/api/v1/networks",
         "/api/v1/audit-events",
+        "/api/v1/auth/password-reset",
+        "/api/v1/auth/set-password",
+        "/api/v1/me/notification-preferences",
+        "/api/v1/notifications",
+        "/api/v1/notifications/{id}/retry",
         "/health/ready",
         "/metrics",
     ] {
@@ -252,4 +257,49 @@ async fn postgres_instances_starting_together_migrate_once() {
     for app in [&a, &b, &c] {
         assert_eq!(app.get("/health/ready").send().await.status, 200);
     }
+}
+
+/// `peerpath worker` delivers email on its own and stops cleanly on SIGTERM.
+#[actix_web::test]
+async fn worker_command_delivers_and_stops_on_sigterm() {
+    use std::process::{Command, Stdio};
+    let smtp = crate::smtp::SmtpServer::start();
+    // An app that queues but does not deliver: the worker process must do it.
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.email.run_worker = false).await;
+    let admin = app.admin().await;
+    let (org, manager) = app.org_with_manager(&admin).await;
+    let r = app
+        .post("/api/v1/users")
+        .token(&manager.access)
+        .json(
+            serde_json::json!({"email": "by-worker@example.org", "display_name": "W",
+            "role": "peer_worker", "organisation_id": org}),
+        )
+        .send()
+        .await;
+    assert_eq!(r.status, 201);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_peerpath"))
+        .arg("worker")
+        .env("PEERPATH_ENV", "test")
+        .env(
+            "PEERPATH_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .env("PEERPATH__DATABASE__URL", app.db.url())
+        .env("PEERPATH__DATA__DIR", app.db.data_dir())
+        .env("PEERPATH__EMAIL__TRANSPORT", "smtp")
+        .env("PEERPATH__EMAIL__SMTP_HOST", "127.0.0.1")
+        .env("PEERPATH__EMAIL__SMTP_PORT", smtp.port.to_string())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mail = smtp.wait_for(1, std::time::Duration::from_secs(30)).await;
+    assert_eq!(mail.len(), 1);
+    assert!(mail[0].to[0].contains("by-worker@example.org"));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success(), "graceful exit");
 }
