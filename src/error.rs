@@ -322,7 +322,13 @@ impl ResponseError for AppError {
 }
 
 /// Unique constraints the schema declares, by the column they guard, and the API field each names.
-const UNIQUE_FIELDS: &[(&str, &str)] = &[("email_key", "email"), ("name_key", "name")];
+const UNIQUE_FIELDS: &[(&str, &str)] = &[
+    ("email_key", "email"),
+    ("name_key", "name"),
+    ("code_key", "code"),
+    ("workers.user_id", "user_id"),
+    ("workers_pkey", "user_id"),
+];
 
 fn unique_field(info: &dyn diesel::result::DatabaseErrorInformation) -> Option<String> {
     let haystack = format!(

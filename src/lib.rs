@@ -19,3 +19,5 @@ pub mod pagination;
 pub mod scheduler;
 pub mod state;
 pub mod telemetry;
+pub mod training;
+pub mod workers;

@@ -11,7 +11,9 @@ pub mod organisations;
 pub mod scheduled_runs;
 pub mod schema;
 pub mod sessions;
+pub mod training;
 pub mod users;
+pub mod workers;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -159,6 +159,74 @@ diesel::joinable!(notifications -> users (recipient_user_id));
 diesel::joinable!(notification_preferences -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 
+diesel::table! {
+    workers (user_id) {
+        user_id -> Text,
+        organisation_id -> Text,
+        supervisor_id -> Nullable<Text>,
+        preferred_name -> Nullable<Text>,
+        start_date -> Date,
+        status -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    supervisor_assignments (id) {
+        id -> Text,
+        worker_id -> Text,
+        supervisor_id -> Nullable<Text>,
+        assigned_by -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    training_modules (id) {
+        id -> Text,
+        organisation_id -> Text,
+        code -> Text,
+        code_key -> Text,
+        title -> Text,
+        description -> Text,
+        category -> Text,
+        typical_minutes -> Nullable<Integer>,
+        validity_months -> Nullable<Integer>,
+        active -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    training_records (id) {
+        id -> Text,
+        worker_id -> Text,
+        organisation_id -> Text,
+        module_id -> Text,
+        completed_on -> Date,
+        minutes -> Integer,
+        provider -> Text,
+        evidence -> Text,
+        status -> Text,
+        expires_on -> Nullable<Date>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(training_records -> training_modules (module_id));
+diesel::joinable!(training_records -> workers (worker_id));
+diesel::joinable!(supervisor_assignments -> workers (worker_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     networks,
@@ -172,4 +240,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_preferences,
     account_tokens,
     scheduled_runs,
+    workers,
+    supervisor_assignments,
+    training_modules,
+    training_records,
 );

@@ -231,3 +231,13 @@ impl FromRequest for ClientIp {
         ready(Ok(ClientIp(ip)))
     }
 }
+
+/// For optional fields that may also be set to `null`: absent is `None`, `null` is
+/// `Some(None)`, a value is `Some(Some(v))`. Use with `#[serde(default)]`.
+pub fn present<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}

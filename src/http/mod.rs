@@ -11,7 +11,9 @@ mod notifications;
 mod openapi;
 mod organisations;
 mod respond;
+mod training;
 mod users;
+mod workers;
 
 use actix_web::http::Method;
 use actix_web::web::{self, Data};
@@ -59,7 +61,24 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(notifications::get_preferences)
                 .service(notifications::update_preferences)
                 .service(notifications::list_notifications)
-                .service(notifications::retry_notification),
+                .service(notifications::retry_notification)
+                .service(workers::create_worker)
+                .service(workers::list_workers)
+                .service(workers::get_worker)
+                .service(workers::update_worker)
+                .service(workers::list_supervisor_history)
+                .service(training::create_module)
+                .service(training::list_modules)
+                .service(training::get_module)
+                .service(training::update_module)
+                .service(training::delete_module)
+                .service(training::create_training_record)
+                .service(training::list_training_records)
+                .service(training::get_training_record)
+                .service(training::correct_training_record)
+                .service(training::withdraw_training_record)
+                .service(training::verify_training_record)
+                .service(training::reject_training_record),
         );
 }
 

@@ -24,6 +24,8 @@ use crate::error::{PROBLEM_JSON, Problem};
         (name = "networks", description = "Networks of organisations"),
         (name = "audit", description = "The audit trail"),
         (name = "notifications", description = "Email preferences and the outbox"),
+        (name = "workers", description = "Worker profiles and their supervisors"),
+        (name = "training", description = "The module catalogue and training records"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

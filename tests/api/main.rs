@@ -14,3 +14,4 @@ mod operations;
 mod smtp;
 mod tenancy;
 mod tokens;
+mod training;

@@ -1,0 +1,4 @@
+DROP TABLE training_records;
+DROP TABLE training_modules;
+DROP TABLE supervisor_assignments;
+DROP TABLE workers;

@@ -1,0 +1,185 @@
+use actix_web::http::StatusCode;
+use actix_web::web::{Data, Path, Query};
+use actix_web::{HttpResponse, get, patch, post};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{ApiJson, IfMatch};
+use super::respond::{created, versioned};
+use crate::db::workers::WorkerFilter;
+use crate::error::{AppResult, Problem};
+use crate::identity::Actor;
+use crate::ids::UserId;
+use crate::pagination::{Page, Paginated};
+use crate::state::AppState;
+use crate::workers::{self, NewWorker, SupervisorAssignment, Worker, WorkerStatus, WorkerUpdate};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWorkerRequest {
+    /// The peer worker's user account (of your organisation).
+    pub user_id: UserId,
+    pub supervisor_id: Option<UserId>,
+    pub preferred_name: Option<String>,
+    pub start_date: NaiveDate,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWorkerRequest {
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "super::extract::present")]
+    #[schema(value_type = Option<String>)]
+    pub preferred_name: Option<Option<String>>,
+    pub start_date: Option<NaiveDate>,
+    pub status: Option<WorkerStatus>,
+    /// A new supervisor (an active supervisor of the organisation); `null` for none.
+    #[serde(default, deserialize_with = "super::extract::present")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub supervisor_id: Option<Option<UserId>>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WorkerListQuery {
+    pub status: Option<WorkerStatus>,
+    pub supervisor_id: Option<UserId>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Create the worker profile of a peer worker account (programme managers).
+#[utoipa::path(
+    tag = "workers",
+    security(("bearer" = [])),
+    request_body = CreateWorkerRequest,
+    responses(
+        (status = 201, description = "Created", body = Worker, headers(("ETag" = String), ("Location" = String))),
+        (status = 403, description = "Programme managers only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The account already has a profile", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/workers")]
+pub async fn create_worker(
+    state: Data<AppState>,
+    actor: Actor,
+    body: ApiJson<CreateWorkerRequest>,
+) -> AppResult<HttpResponse> {
+    let r = body.value;
+    let worker = workers::create_worker(
+        &state.db,
+        &actor,
+        NewWorker {
+            user_id: r.user_id,
+            supervisor_id: r.supervisor_id,
+            preferred_name: r.preferred_name,
+            start_date: r.start_date,
+        },
+    )
+    .await?;
+    Ok(created(
+        format!("/api/v1/workers/{}", worker.id),
+        worker.version,
+        &worker,
+    ))
+}
+
+/// List workers: your organisation's (managers), your supervisees (supervisors), yourself.
+#[utoipa::path(
+    tag = "workers",
+    security(("bearer" = [])),
+    params(WorkerListQuery),
+    responses((status = 200, description = "A page of workers", body = Paginated<Worker>))
+)]
+#[get("/workers")]
+pub async fn list_workers(
+    state: Data<AppState>,
+    actor: Actor,
+    query: Query<WorkerListQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let page = Page::from_query(q.limit, q.cursor.as_deref())?;
+    let filter = WorkerFilter {
+        organisation_id: None,
+        supervisor_id: q.supervisor_id.map(|s| s.to_db()),
+        status: q.status.map(|s| s.as_str().to_string()),
+    };
+    Ok(HttpResponse::Ok().json(workers::list_workers(&state.db, &actor, filter, page).await?))
+}
+
+/// Read a worker profile.
+#[utoipa::path(
+    tag = "workers",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "The worker", body = Worker, headers(("ETag" = String))),
+        (status = 403, description = "Not your worker", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/workers/{id}")]
+pub async fn get_worker(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<UserId>,
+) -> AppResult<HttpResponse> {
+    let worker = workers::get_worker(&state.db, &actor, id.into_inner()).await?;
+    Ok(versioned(StatusCode::OK, worker.version, &worker))
+}
+
+/// Update a worker profile, or change their supervisor (programme managers). Needs `If-Match`.
+#[utoipa::path(
+    tag = "workers",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid), ("If-Match" = String, Header, description = "The ETag from your last read")),
+    request_body = UpdateWorkerRequest,
+    responses(
+        (status = 200, description = "Updated", body = Worker, headers(("ETag" = String))),
+        (status = 403, description = "Programme managers only", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/workers/{id}")]
+pub async fn update_worker(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<UserId>,
+    if_match: IfMatch,
+    body: ApiJson<UpdateWorkerRequest>,
+) -> AppResult<HttpResponse> {
+    let r = body.value;
+    let worker = workers::update_worker(
+        &state.db,
+        &actor,
+        id.into_inner(),
+        if_match.0,
+        WorkerUpdate {
+            preferred_name: r.preferred_name,
+            start_date: r.start_date,
+            status: r.status,
+            supervisor_id: r.supervisor_id,
+        },
+    )
+    .await?;
+    Ok(versioned(StatusCode::OK, worker.version, &worker))
+}
+
+/// A worker's supervisors over time.
+#[utoipa::path(
+    tag = "workers",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "Oldest first", body = Vec<SupervisorAssignment>))
+)]
+#[get("/workers/{id}/supervisors")]
+pub async fn list_supervisor_history(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<UserId>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok()
+        .json(workers::supervisor_history(&state.db, &actor, id.into_inner()).await?))
+}
