@@ -6,6 +6,7 @@
 pub mod app;
 pub mod audit;
 pub mod cli;
+pub mod competencies;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -18,6 +19,8 @@ pub mod organisations;
 pub mod pagination;
 pub mod scheduler;
 pub mod state;
+pub mod supervisor_queue;
 pub mod telemetry;
 pub mod training;
+pub mod validation;
 pub mod workers;

@@ -3,11 +3,13 @@
 
 pub mod account_tokens;
 pub mod audit;
+pub mod competencies;
 pub mod idempotency;
 pub mod migrations;
 pub mod networks;
 pub mod notifications;
 pub mod organisations;
+pub mod queue;
 pub mod scheduled_runs;
 pub mod schema;
 pub mod sessions;

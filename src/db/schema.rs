@@ -227,6 +227,78 @@ diesel::joinable!(training_records -> training_modules (module_id));
 diesel::joinable!(training_records -> workers (worker_id));
 diesel::joinable!(supervisor_assignments -> workers (worker_id));
 
+diesel::table! {
+    competencies (id) {
+        id -> Text,
+        organisation_id -> Text,
+        code -> Text,
+        code_key -> Text,
+        domain -> Text,
+        title -> Text,
+        description -> Text,
+        observations_required -> Integer,
+        active -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    competency_assessors (competency_id, user_id) {
+        competency_id -> Text,
+        user_id -> Text,
+        granted_by -> Text,
+        granted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    competency_signoffs (id) {
+        id -> Text,
+        worker_id -> Text,
+        organisation_id -> Text,
+        competency_id -> Text,
+        status -> Text,
+        evidence -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signoff_events (id) {
+        id -> Text,
+        signoff_id -> Text,
+        occurred_at -> Timestamp,
+        actor_id -> Text,
+        action -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    observations (id) {
+        id -> Text,
+        worker_id -> Text,
+        organisation_id -> Text,
+        competency_id -> Text,
+        observer_id -> Text,
+        observed_on -> Date,
+        outcome -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(competency_signoffs -> competencies (competency_id));
+diesel::joinable!(competency_signoffs -> workers (worker_id));
+diesel::joinable!(signoff_events -> competency_signoffs (signoff_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     networks,
@@ -244,4 +316,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     supervisor_assignments,
     training_modules,
     training_records,
+    competencies,
+    competency_assessors,
+    competency_signoffs,
+    signoff_events,
+    observations,
 );

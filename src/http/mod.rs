@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod auth;
+mod competencies;
 pub mod extract;
 pub mod health;
 mod networks;
@@ -78,7 +79,24 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(training::correct_training_record)
                 .service(training::withdraw_training_record)
                 .service(training::verify_training_record)
-                .service(training::reject_training_record),
+                .service(training::reject_training_record)
+                .service(competencies::create_competency)
+                .service(competencies::list_competencies)
+                .service(competencies::get_competency)
+                .service(competencies::update_competency)
+                .service(competencies::delete_competency)
+                .service(competencies::add_assessor)
+                .service(competencies::remove_assessor)
+                .service(competencies::request_signoff)
+                .service(competencies::list_signoffs)
+                .service(competencies::get_signoff)
+                .service(competencies::sign_off)
+                .service(competencies::return_signoff)
+                .service(competencies::withdraw_signoff)
+                .service(competencies::revoke_signoff)
+                .service(competencies::create_observation)
+                .service(competencies::list_observations)
+                .service(competencies::get_supervisor_queue),
         );
 }
 

@@ -26,6 +26,7 @@ use crate::error::{PROBLEM_JSON, Problem};
         (name = "notifications", description = "Email preferences and the outbox"),
         (name = "workers", description = "Worker profiles and their supervisors"),
         (name = "training", description = "The module catalogue and training records"),
+        (name = "competencies", description = "The competency framework, sign-offs, observed practice, the supervisor queue"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

@@ -12,6 +12,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::{Actor, Role};
 use crate::ids::OrganisationId;
 use crate::pagination::{Page, Paginated};
+pub use crate::validation::text;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -119,39 +120,6 @@ pub fn hours_to_minutes(hours: f64, field: &str, max_hours: f64) -> AppResult<i3
         return Err(AppError::invalid(field, "must be at least one minute"));
     }
     Ok(minutes as i32)
-}
-
-/// Checks text: trimmed, within `max` characters, required or not.
-pub fn text(
-    value: &str,
-    field: &str,
-    max: usize,
-    required: bool,
-    errors: &mut FieldErrors,
-) -> String {
-    let value = value.trim();
-    if required && value.is_empty() {
-        errors
-            .entry(field.into())
-            .or_default()
-            .push("is required".into());
-    }
-    if value.chars().count() > max {
-        errors
-            .entry(field.into())
-            .or_default()
-            .push(format!("is longer than {max} characters"));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        errors
-            .entry(field.into())
-            .or_default()
-            .push("must not contain control characters".into());
-    }
-    value.to_string()
 }
 
 struct CheckedModule {

@@ -6,6 +6,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod competencies;
 mod conventions;
 mod emails;
 mod errors;

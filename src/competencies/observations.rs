@@ -1,0 +1,161 @@
+//! Observed practice: an observation (date, outcome, short note) recorded by the observer,
+//! who must be able to assess the worker in that competency. Competent observations count
+//! toward sign-offs that need them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{framework, signoffs};
+use crate::audit::{self, Event};
+use crate::db::competencies::ObservationRow;
+use crate::db::{self, Database};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::identity::Actor;
+use crate::ids::{OrganisationId, UserId};
+use crate::validation::text;
+use crate::workers;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Competent,
+    NotYet,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Competent => "competent",
+            Self::NotYet => "not_yet",
+        }
+    }
+    fn parse(value: &str) -> AppResult<Self> {
+        match value {
+            "competent" => Ok(Self::Competent),
+            "not_yet" => Ok(Self::NotYet),
+            _ => Err(AppError::internal(
+                "unknown observation outcome in the database",
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Observation {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    pub worker_id: UserId,
+    #[schema(value_type = String, format = Uuid)]
+    pub competency_id: String,
+    pub observer_id: UserId,
+    pub observed_on: NaiveDate,
+    pub outcome: Outcome,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<ObservationRow> for Observation {
+    type Error = AppError;
+    fn try_from(row: ObservationRow) -> AppResult<Self> {
+        Ok(Self {
+            id: row.id,
+            worker_id: UserId::from_db(&row.worker_id)?,
+            competency_id: row.competency_id,
+            observer_id: UserId::from_db(&row.observer_id)?,
+            observed_on: row.observed_on,
+            outcome: Outcome::parse(&row.outcome)?,
+            note: row.note,
+            created_at: row.created_at.and_utc(),
+        })
+    }
+}
+
+pub struct ObservationInput {
+    pub competency_id: uuid::Uuid,
+    pub observed_on: NaiveDate,
+    pub outcome: Outcome,
+    pub note: Option<String>,
+}
+
+pub async fn record(
+    db: &Database,
+    actor: &Actor,
+    worker: UserId,
+    input: ObservationInput,
+) -> AppResult<Observation> {
+    let mut errors = FieldErrors::new();
+    let note = text(
+        input.note.as_deref().unwrap_or_default(),
+        "note",
+        500,
+        false,
+        &mut errors,
+    );
+    let today = Utc::now().date_naive();
+    if input.observed_on > today {
+        errors
+            .entry("observed_on".into())
+            .or_default()
+            .push("must not be in the future".into());
+    }
+    if input.observed_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN) {
+        errors
+            .entry("observed_on".into())
+            .or_default()
+            .push("must be in 2000 or later".into());
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let actor = actor.clone();
+    db.write(move |conn| {
+        let worker = db::workers::find(conn, &worker.to_db())?.ok_or(AppError::NotFound)?;
+        let competency = input.competency_id.to_string();
+        signoffs::may_assess(conn, &actor, &worker, &competency)?;
+        let competency =
+            framework::load(conn, &worker.organisation_id, &competency).map_err(|_| {
+                AppError::invalid("competency_id", "names no competency of the organisation")
+            })?;
+        let row = ObservationRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            worker_id: worker.user_id.clone(),
+            organisation_id: worker.organisation_id.clone(),
+            competency_id: competency.id,
+            observer_id: actor.user_id.to_db(),
+            observed_on: input.observed_on,
+            outcome: input.outcome.as_str().into(),
+            note,
+            created_at: db::now(),
+        };
+        db::competencies::insert_observation(conn, &row)?;
+        audit::record(
+            conn,
+            Event::by(&actor, "observation.recorded", "observation")
+                .on(&row.id)
+                .in_org(Some(OrganisationId::from_db(&row.organisation_id)?)),
+        )?;
+        Observation::try_from(row)
+    })
+    .await
+}
+
+pub async fn list(
+    db: &Database,
+    actor: &Actor,
+    worker: UserId,
+    competency: Option<uuid::Uuid>,
+) -> AppResult<Vec<Observation>> {
+    let actor = actor.clone();
+    let rows = db
+        .run(move |conn| {
+            workers::load_visible(conn, &actor, worker)?;
+            Ok(db::competencies::list_observations(
+                conn,
+                &worker.to_db(),
+                competency.map(|c| c.to_string()).as_deref(),
+            )?)
+        })
+        .await?;
+    rows.into_iter().map(Observation::try_from).collect()
+}

@@ -1,0 +1,451 @@
+//! Sign-offs: the worker asks with evidence; their current supervisor, or a supervisor who
+//! assesses the competency, signs it off or returns it with a reason; the worker may
+//! withdraw before the decision; a programme manager may revoke a sign-off with a reason.
+//! Every change is an event in an append-only history.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::framework;
+use crate::audit::{self, Event};
+use crate::db::competencies::{SignoffEventRow, SignoffRow};
+use crate::db::workers::WorkerRow;
+use crate::db::{self, Database, DbConn};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::identity::{Actor, Role};
+use crate::ids::{OrganisationId, UserId};
+use crate::pagination::{Page, Paginated};
+use crate::validation::text;
+use crate::workers::{self, Relation};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignoffStatus {
+    Requested,
+    SignedOff,
+    Returned,
+    Withdrawn,
+    Revoked,
+}
+
+impl SignoffStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::SignedOff => "signed_off",
+            Self::Returned => "returned",
+            Self::Withdrawn => "withdrawn",
+            Self::Revoked => "revoked",
+        }
+    }
+    fn parse(value: &str) -> AppResult<Self> {
+        [
+            Self::Requested,
+            Self::SignedOff,
+            Self::Returned,
+            Self::Withdrawn,
+            Self::Revoked,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+        .ok_or_else(|| AppError::internal("unknown sign-off status in the database"))
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct SignoffEvent {
+    pub at: DateTime<Utc>,
+    pub actor_id: UserId,
+    /// requested, signed_off, returned, withdrawn, revoked.
+    pub action: String,
+    /// The reason given for a return or revocation.
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Signoff {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    pub worker_id: UserId,
+    #[schema(value_type = String, format = Uuid)]
+    pub competency_id: String,
+    pub status: SignoffStatus,
+    pub evidence: String,
+    pub decided_by: Option<UserId>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+    /// Every change, oldest first.
+    pub history: Vec<SignoffEvent>,
+}
+
+fn to_signoff(row: SignoffRow, events: Vec<SignoffEventRow>) -> AppResult<Signoff> {
+    Ok(Signoff {
+        id: row.id,
+        worker_id: UserId::from_db(&row.worker_id)?,
+        competency_id: row.competency_id,
+        status: SignoffStatus::parse(&row.status)?,
+        evidence: row.evidence,
+        decided_by: row.decided_by.as_deref().map(UserId::from_db).transpose()?,
+        decided_at: row.decided_at.map(|t| t.and_utc()),
+        reason: row.reason,
+        created_at: row.created_at.and_utc(),
+        updated_at: row.updated_at.and_utc(),
+        version: row.version,
+        history: events
+            .into_iter()
+            .map(|e| {
+                Ok(SignoffEvent {
+                    at: e.occurred_at.and_utc(),
+                    actor_id: UserId::from_db(&e.actor_id)?,
+                    action: e.action,
+                    note: e.note,
+                })
+            })
+            .collect::<AppResult<_>>()?,
+    })
+}
+
+/// A sign-off with its history.
+pub fn with_history(conn: &mut DbConn, row: SignoffRow) -> AppResult<Signoff> {
+    let events = db::competencies::events(conn, &row.id)?;
+    to_signoff(row, events)
+}
+
+fn reload(conn: &mut DbConn, id: &str) -> AppResult<Signoff> {
+    let row = db::competencies::find_signoff(conn, id)?.ok_or(AppError::NotFound)?;
+    let events = db::competencies::events(conn, id)?;
+    to_signoff(row, events)
+}
+
+fn record_event(
+    conn: &mut DbConn,
+    signoff: &str,
+    actor: &Actor,
+    action: &str,
+    note: Option<&str>,
+) -> AppResult<()> {
+    db::competencies::insert_event(
+        conn,
+        &SignoffEventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            signoff_id: signoff.to_string(),
+            occurred_at: db::now(),
+            actor_id: actor.user_id.to_db(),
+            action: action.to_string(),
+            note: note.map(str::to_string),
+        },
+    )?;
+    Ok(())
+}
+
+/// Who assesses a worker in a competency (decides sign-offs, records observations): the
+/// worker's current supervisor, or a supervisor of the organisation who holds the
+/// competency at assessor level. Never the worker; another organisation's worker is 404.
+pub fn may_assess(
+    conn: &mut DbConn,
+    actor: &Actor,
+    worker: &WorkerRow,
+    competency: &str,
+) -> AppResult<()> {
+    if actor.user_id.to_db() == worker.user_id {
+        return Err(AppError::Forbidden("You cannot assess yourself."));
+    }
+    if actor.role == Role::Admin {
+        return Err(AppError::Forbidden(
+            "Sign-offs are decided by the worker's supervisor or an assessor.",
+        ));
+    }
+    if actor.organisation_id.map(|o| o.to_db()).as_deref() != Some(worker.organisation_id.as_str())
+    {
+        return Err(AppError::NotFound);
+    }
+    let me = actor.user_id.to_db();
+    if actor.role == Role::Supervisor
+        && (worker.supervisor_id.as_deref() == Some(me.as_str())
+            || db::competencies::is_assessor(conn, competency, &me)?)
+    {
+        return Ok(());
+    }
+    Err(AppError::Forbidden(
+        "Only the worker's current supervisor, or a supervisor who assesses this competency, can do this.",
+    ))
+}
+
+/// Loads a sign-off and its worker if the caller may see it: those who may see the worker,
+/// and the competency's assessors.
+fn load(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<(SignoffRow, WorkerRow, Option<Relation>)> {
+    let row = db::competencies::find_signoff(conn, id)?.ok_or(AppError::NotFound)?;
+    let worker = db::workers::find(conn, &row.worker_id)?.ok_or(AppError::NotFound)?;
+    match workers::relation(actor, &worker) {
+        Ok(relation) => Ok((row, worker, Some(relation))),
+        Err(AppError::Forbidden(reason)) => {
+            may_assess(conn, actor, &worker, &row.competency_id)
+                .map_err(|_| AppError::Forbidden(reason))?;
+            Ok((row, worker, None))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn reason(value: &str) -> AppResult<String> {
+    let mut errors = FieldErrors::new();
+    let value = text(value, "reason", 1000, true, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok(value)
+}
+
+fn conflict(row: &SignoffRow, wanted: &str) -> AppError {
+    AppError::conflict(format!(
+        "This sign-off is {}; it can be {wanted} only while it is {}.",
+        row.status,
+        if wanted == "revoked" {
+            "signed off"
+        } else {
+            "requested"
+        }
+    ))
+}
+
+fn audit_event<'a>(
+    actor: &'a Actor,
+    action: &'static str,
+    row: &SignoffRow,
+) -> AppResult<Event<'a>> {
+    Ok(Event::by(actor, action, "competency_signoff")
+        .on(&row.id)
+        .in_org(Some(OrganisationId::from_db(&row.organisation_id)?)))
+}
+
+/// The worker asks for a sign-off with evidence.
+pub async fn request(
+    db: &Database,
+    actor: &Actor,
+    worker: UserId,
+    competency: uuid::Uuid,
+    evidence: String,
+) -> AppResult<Signoff> {
+    let mut errors = FieldErrors::new();
+    let evidence = text(&evidence, "evidence", 2000, true, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let actor = actor.clone();
+    db.write(move |conn| {
+        let (worker, relation) = workers::load_visible(conn, &actor, worker)?;
+        if relation != Relation::Itself {
+            return Err(AppError::Forbidden(
+                "Only the worker asks for their own sign-off.",
+            ));
+        }
+        let competency = db::competencies::find(conn, &competency.to_string())?
+            .filter(|c| c.organisation_id == worker.organisation_id)
+            .ok_or_else(|| {
+                AppError::invalid("competency_id", "names no competency of your organisation")
+            })?;
+        if !competency.active {
+            return Err(AppError::invalid("competency_id", "is retired"));
+        }
+        if let Some(open) =
+            db::competencies::current_signoff(conn, &worker.user_id, &competency.id)?
+        {
+            return Err(AppError::conflict(if open.status == "requested" {
+                "A sign-off of this competency is already waiting for a decision."
+            } else {
+                "This competency is already signed off."
+            }));
+        }
+        let now = db::now();
+        let row = SignoffRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            worker_id: worker.user_id.clone(),
+            organisation_id: worker.organisation_id.clone(),
+            competency_id: competency.id,
+            status: SignoffStatus::Requested.as_str().into(),
+            evidence,
+            decided_by: None,
+            decided_at: None,
+            reason: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        db::competencies::insert_signoff(conn, &row)?;
+        record_event(conn, &row.id, &actor, "requested", None)?;
+        audit::record(conn, audit_event(&actor, "signoff.requested", &row)?)?;
+        reload(conn, &row.id)
+    })
+    .await
+}
+
+pub async fn get(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult<Signoff> {
+    let actor = actor.clone();
+    db.run(move |conn| {
+        let (row, _, _) = load(conn, &actor, &id.to_string())?;
+        reload(conn, &row.id)
+    })
+    .await
+}
+
+pub async fn list(
+    db: &Database,
+    actor: &Actor,
+    worker: UserId,
+    status: Option<SignoffStatus>,
+    page: Page,
+) -> AppResult<Paginated<Signoff>> {
+    let actor = actor.clone();
+    let (after, fetch) = (page.after.clone(), page.fetch());
+    let rows = db
+        .run(move |conn| {
+            workers::load_visible(conn, &actor, worker)?;
+            let rows = db::competencies::list_signoffs(
+                conn,
+                &worker.to_db(),
+                status.map(SignoffStatus::as_str),
+                after.as_deref(),
+                fetch,
+            )?;
+            rows.into_iter()
+                .map(|r| {
+                    let events = db::competencies::events(conn, &r.id)?;
+                    Ok((r, events))
+                })
+                .collect::<AppResult<Vec<_>>>()
+        })
+        .await?;
+    page.finish(rows, |(r, _)| r.id.clone())
+        .try_map(|(r, e)| to_signoff(r, e))
+}
+
+/// What a decision does.
+#[derive(Clone, Debug)]
+pub enum Decision {
+    SignOff,
+    Return(String),
+}
+
+/// Signs off or returns a requested sign-off. A competency that needs observed practice
+/// is signed off only once enough competent observations are recorded. Of two decisions
+/// racing, the first wins and the other gets 409.
+pub async fn decide(
+    db: &Database,
+    actor: &Actor,
+    id: uuid::Uuid,
+    decision: Decision,
+) -> AppResult<Signoff> {
+    let note = match &decision {
+        Decision::Return(r) => Some(reason(r)?),
+        Decision::SignOff => None,
+    };
+    let actor = actor.clone();
+    db.write(move |conn| {
+        let (row, worker, _) = load(conn, &actor, &id.to_string())?;
+        may_assess(conn, &actor, &worker, &row.competency_id)?;
+        let (to, action) = match decision {
+            Decision::SignOff => {
+                let competency = framework::load(conn, &row.organisation_id, &row.competency_id)?;
+                let needed = i64::from(competency.observations_required);
+                if needed > 0 {
+                    let done = db::competencies::competent_observations(conn, &worker.user_id, &competency.id)?;
+                    if done < needed {
+                        return Err(AppError::invalid(
+                            "observations",
+                            format!(
+                                "{done} of {needed} observed practices recorded; {} more needed before sign-off",
+                                needed - done
+                            ),
+                        ));
+                    }
+                }
+                (SignoffStatus::SignedOff, "signed_off")
+            }
+            Decision::Return(_) => (SignoffStatus::Returned, "returned"),
+        };
+        let moved = db::competencies::transition(
+            conn,
+            &row.id,
+            SignoffStatus::Requested.as_str(),
+            to.as_str(),
+            &actor.user_id.to_db(),
+            note.as_deref(),
+            db::now(),
+        )?;
+        if moved == 0 {
+            return Err(conflict(&row, if to == SignoffStatus::SignedOff { "signed off" } else { "returned" }));
+        }
+        record_event(conn, &row.id, &actor, action, note.as_deref())?;
+        let audit_action = if to == SignoffStatus::SignedOff { "signoff.signed_off" } else { "signoff.returned" };
+        audit::record(conn, audit_event(&actor, audit_action, &row)?)?;
+        reload(conn, &row.id)
+    })
+    .await
+}
+
+/// The worker withdraws their request before the decision.
+pub async fn withdraw(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult<Signoff> {
+    let actor = actor.clone();
+    db.write(move |conn| {
+        let (row, _, relation) = load(conn, &actor, &id.to_string())?;
+        if relation != Some(Relation::Itself) {
+            return Err(AppError::Forbidden(
+                "Only the worker withdraws their request.",
+            ));
+        }
+        let moved = db::competencies::transition(
+            conn,
+            &row.id,
+            SignoffStatus::Requested.as_str(),
+            SignoffStatus::Withdrawn.as_str(),
+            &actor.user_id.to_db(),
+            None,
+            db::now(),
+        )?;
+        if moved == 0 {
+            return Err(conflict(&row, "withdrawn"));
+        }
+        record_event(conn, &row.id, &actor, "withdrawn", None)?;
+        audit::record(conn, audit_event(&actor, "signoff.withdrawn", &row)?)?;
+        reload(conn, &row.id)
+    })
+    .await
+}
+
+/// A programme manager revokes a sign-off, with a reason.
+pub async fn revoke(db: &Database, actor: &Actor, id: uuid::Uuid, why: &str) -> AppResult<Signoff> {
+    let note = reason(why)?;
+    let actor = actor.clone();
+    db.write(move |conn| {
+        let (row, _, relation) = load(conn, &actor, &id.to_string())?;
+        if relation != Some(Relation::Manager) {
+            return Err(AppError::Forbidden(
+                "Only a programme manager revokes a sign-off.",
+            ));
+        }
+        let moved = db::competencies::transition(
+            conn,
+            &row.id,
+            SignoffStatus::SignedOff.as_str(),
+            SignoffStatus::Revoked.as_str(),
+            &actor.user_id.to_db(),
+            Some(&note),
+            db::now(),
+        )?;
+        if moved == 0 {
+            return Err(conflict(&row, "revoked"));
+        }
+        record_event(conn, &row.id, &actor, "revoked", Some(&note))?;
+        audit::record(conn, audit_event(&actor, "signoff.revoked", &row)?)?;
+        reload(conn, &row.id)
+    })
+    .await
+}
