@@ -13,6 +13,7 @@ pub mod queue;
 pub mod scheduled_runs;
 pub mod schema;
 pub mod sessions;
+pub mod supervision;
 pub mod training;
 pub mod users;
 pub mod workers;

@@ -299,6 +299,21 @@ diesel::joinable!(competency_signoffs -> competencies (competency_id));
 diesel::joinable!(competency_signoffs -> workers (worker_id));
 diesel::joinable!(signoff_events -> competency_signoffs (signoff_id));
 
+diesel::table! {
+    supervision_sessions (id) {
+        id -> Text,
+        worker_id -> Text,
+        organisation_id -> Text,
+        supervisor_id -> Text,
+        held_on -> Date,
+        minutes -> Integer,
+        kind -> Text,
+        theme -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     networks,
@@ -321,4 +336,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     competency_signoffs,
     signoff_events,
     observations,
+    supervision_sessions,
 );

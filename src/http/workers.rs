@@ -13,6 +13,9 @@ use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::pagination::{Page, Paginated};
 use crate::state::AppState;
+use crate::workers::supervision::{
+    self, SessionInput, SessionKind, SupervisionLog, SupervisionSession,
+};
 use crate::workers::{self, NewWorker, SupervisorAssignment, Worker, WorkerStatus, WorkerUpdate};
 
 #[derive(Deserialize, ToSchema)]
@@ -182,4 +185,85 @@ pub async fn list_supervisor_history(
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(workers::supervisor_history(&state.db, &actor, id.into_inner()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisionRequest {
+    pub held_on: NaiveDate,
+    /// 1 to 600.
+    pub minutes: i32,
+    pub kind: SessionKind,
+    /// At most 200 characters.
+    pub theme: Option<String>,
+}
+
+/// Record a supervision session (the worker's current supervisor).
+#[utoipa::path(
+    tag = "workers",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "The worker")),
+    request_body = SupervisionRequest,
+    responses(
+        (status = 201, description = "Recorded, awaiting the worker's confirmation", body = SupervisionSession),
+        (status = 403, description = "Not the worker's current supervisor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/workers/{id}/supervision-sessions")]
+pub async fn create_supervision_session(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<UserId>,
+    body: ApiJson<SupervisionRequest>,
+) -> AppResult<HttpResponse> {
+    let r = body.value;
+    let session = supervision::record(
+        &state.db,
+        &actor,
+        id.into_inner(),
+        SessionInput {
+            held_on: r.held_on,
+            minutes: r.minutes,
+            kind: r.kind,
+            theme: r.theme,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(session))
+}
+
+/// A worker's supervision log with its totals (confirmed sessions only count).
+#[utoipa::path(
+    tag = "workers",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "The worker")),
+    responses((status = 200, description = "The log", body = SupervisionLog))
+)]
+#[get("/workers/{id}/supervision-sessions")]
+pub async fn list_supervision_sessions(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<UserId>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(supervision::log(&state.db, &actor, id.into_inner()).await?))
+}
+
+/// Confirm a session recorded for you (the worker).
+#[utoipa::path(
+    tag = "workers",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "Confirmed", body = SupervisionSession),
+        (status = 403, description = "Only the worker", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already confirmed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/supervision-sessions/{id}/confirm")]
+pub async fn confirm_supervision_session(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<uuid::Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(supervision::confirm(&state.db, &actor, id.into_inner()).await?))
 }

@@ -2,6 +2,8 @@
 //! and status. Programme managers manage them; supervisors see their supervisees; workers
 //! see themselves.
 
+pub mod supervision;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

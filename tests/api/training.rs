@@ -713,7 +713,63 @@ async fn a_new_validity_moves_the_expiry_of_existing_records(backend: Backend) {
     );
 }
 
+async fn the_supervision_log_counts_confirmed_sessions(backend: Backend) {
+    let t = team(backend).await;
+    let app = &t.app;
+    let path = format!("/api/v1/workers/{}/supervision-sessions", t.worker.user_id);
+    let session = |who: &Session, minutes: i32, kind: &str| {
+        let (token, path) = (who.access.clone(), path.clone());
+        let body = json!({"held_on": today(), "minutes": minutes, "kind": kind, "theme": "Boundaries at outreach"});
+        async move { app.post(&path).token(&token).json(body).send().await }
+    };
+    session(&t.other_supervisor, 60, "one_to_one")
+        .await
+        .assert_problem(403);
+    session(&t.worker, 60, "one_to_one")
+        .await
+        .assert_problem(403);
+    session(&t.manager, 60, "one_to_one")
+        .await
+        .assert_problem(403);
+    session(&t.outsider_supervisor, 60, "one_to_one")
+        .await
+        .assert_problem(404);
+    let bad = session(&t.supervisor, 0, "one_to_one").await;
+    bad.assert_problem(422);
+    assert!(bad.body["errors"]["minutes"].is_array());
+
+    let a = session(&t.supervisor, 90, "one_to_one").await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    let b = session(&t.supervisor, 30, "reflective_practice").await.id();
+    session(&t.supervisor, 45, "group").await;
+    let confirm = |who: &Session, id: String| {
+        let token = who.access.clone();
+        async move {
+            app.post(&format!("/api/v1/supervision-sessions/{id}/confirm"))
+                .token(&token)
+                .send()
+                .await
+        }
+    };
+    confirm(&t.supervisor, a.id()).await.assert_problem(403);
+    assert_eq!(confirm(&t.worker, a.id()).await.status, 200);
+    confirm(&t.worker, a.id()).await.assert_problem(409);
+    assert_eq!(confirm(&t.worker, b).await.status, 200);
+    let log = app.get(&path).token(&t.manager.access).send().await;
+    assert_eq!(log.status, 200, "{}", log.text);
+    assert_eq!(log.body["totals"]["confirmed_hours"], 2.0);
+    assert_eq!(log.body["totals"]["reflective_practice_hours"], 0.5);
+    assert_eq!(log.body["totals"]["unconfirmed_sessions"], 1);
+    assert_eq!(log.body["sessions"].as_array().unwrap().len(), 3);
+    app.get(&path)
+        .token(&t.colleague.access)
+        .send()
+        .await
+        .assert_problem(403);
+}
+
 both_backends!(
+    the_supervision_log_counts_confirmed_sessions,
     profiles_are_kept_by_programme_managers,
     changing_the_supervisor_moves_access_at_once_and_keeps_history,
     the_catalogue_is_kept_by_managers_and_read_by_the_organisation,
