@@ -182,6 +182,8 @@ pub struct SchedulerSettings {
     pub tick_secs: u64,
     pub daily_hour_utc: u32,
     pub lease_secs: i64,
+    pub training_expiry_window_days: u32,
+    pub signoff_waiting_days: i64,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -21,15 +21,27 @@ pub enum Job {
     DailyDigest,
     /// Deletes invitation and reset tokens a week after they expired.
     PurgeExpiredTokens,
+    /// Tells workers which verified training runs out soon.
+    TrainingExpiryReminders,
+    /// Tells supervisors how many sign-off requests have waited too long.
+    WaitingSignoffReminders,
 }
 
-pub const JOBS: &[Job] = &[Job::DailyDigest, Job::PurgeExpiredTokens];
+/// In this order: reminders first, so that a digest reader's reminders join today's digest.
+pub const JOBS: &[Job] = &[
+    Job::TrainingExpiryReminders,
+    Job::WaitingSignoffReminders,
+    Job::DailyDigest,
+    Job::PurgeExpiredTokens,
+];
 
 impl Job {
     pub fn name(self) -> &'static str {
         match self {
             Self::DailyDigest => "notifications.daily_digest",
             Self::PurgeExpiredTokens => "identity.purge_expired_tokens",
+            Self::TrainingExpiryReminders => "training.expiry_reminders",
+            Self::WaitingSignoffReminders => "competencies.waiting_signoff_reminders",
         }
     }
 }
@@ -76,6 +88,12 @@ pub async fn tick(
         tracing::info!(job = job.name(), period = %period, "running scheduled job");
         match job {
             Job::DailyDigest => send_digests(db, notifications, &period).await?,
+            Job::TrainingExpiryReminders => {
+                remind_expiring_training(db, notifications, settings, now, &period).await?
+            }
+            Job::WaitingSignoffReminders => {
+                remind_waiting_signoffs(db, notifications, settings, now, &period).await?
+            }
             Job::PurgeExpiredTokens => {
                 db.write(move |conn| {
                     Ok(db::account_tokens::delete_expired(
@@ -139,6 +157,87 @@ async fn send_digests(
         })
         .await?;
     }
+    notifications.wake();
+    Ok(())
+}
+
+async fn remind_expiring_training(
+    db: &Database,
+    notifications: &Arc<Notifications>,
+    settings: &SchedulerSettings,
+    now: NaiveDateTime,
+    period: &str,
+) -> AppResult<()> {
+    let from = now.date();
+    let to = from + chrono::Days::new(u64::from(settings.training_expiry_window_days));
+    let mailer = notifications.clone();
+    let period = period.to_string();
+    db.write(move |conn| {
+        let due = db::reminders::expiring_training(conn, from, to)?;
+        let mut by_worker: std::collections::BTreeMap<String, Vec<serde_json::Value>> =
+            std::collections::BTreeMap::new();
+        for (worker, _, title, expires) in due {
+            by_worker
+                .entry(worker)
+                .or_default()
+                .push(serde_json::json!({
+                    "title": title,
+                    "expires": expires.format("%-d %B %Y").to_string(),
+                }));
+        }
+        for (worker, items) in by_worker {
+            let recipient = notifications::recipient_for_user(conn, &worker)?;
+            mailer.enqueue(
+                conn,
+                Email {
+                    kind: Kind::TrainingExpiring,
+                    recipient,
+                    dedupe_key: format!("training_expiring:{worker}:{period}"),
+                    values: serde_json::json!({
+                        "items": items,
+                        "link": mailer.link(&format!("/api/v1/workers/{worker}/training-records")),
+                    }),
+                },
+            )?;
+        }
+        Ok(())
+    })
+    .await?;
+    notifications.wake();
+    Ok(())
+}
+
+async fn remind_waiting_signoffs(
+    db: &Database,
+    notifications: &Arc<Notifications>,
+    settings: &SchedulerSettings,
+    now: NaiveDateTime,
+    period: &str,
+) -> AppResult<()> {
+    let days = settings.signoff_waiting_days;
+    let cutoff = now - TimeDelta::days(days);
+    let mailer = notifications.clone();
+    let period = period.to_string();
+    db.write(move |conn| {
+        for (supervisor, count) in db::reminders::waiting_signoffs(conn, cutoff)? {
+            let recipient = notifications::recipient_for_user(conn, &supervisor)?;
+            mailer.enqueue(
+                conn,
+                Email {
+                    kind: Kind::SignoffsWaiting,
+                    recipient,
+                    dedupe_key: format!("signoffs_waiting:{supervisor}:{period}"),
+                    values: serde_json::json!({
+                        "count": count,
+                        "days": days,
+                        "link": mailer.link("/api/v1/supervisor-queue"),
+                    }),
+                },
+            )?;
+        }
+        Ok(())
+    })
+    .await?;
     notifications.wake();
     Ok(())
 }

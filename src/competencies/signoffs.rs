@@ -3,6 +3,8 @@
 //! withdraw before the decision; a programme manager may revoke a sign-off with a reason.
 //! Every change is an event in an append-only history.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,6 +17,7 @@ use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::{Actor, Role};
 use crate::ids::{OrganisationId, UserId};
+use crate::notifications::{self, Kind, Notifications};
 use crate::pagination::{Page, Paginated};
 use crate::validation::text;
 use crate::workers::{self, Relation};
@@ -229,6 +232,7 @@ fn audit_event<'a>(
 /// The worker asks for a sign-off with evidence.
 pub async fn request(
     db: &Database,
+    mailer: &Arc<Notifications>,
     actor: &Actor,
     worker: UserId,
     competency: uuid::Uuid,
@@ -240,51 +244,72 @@ pub async fn request(
         return Err(AppError::Validation(errors));
     }
     let actor = actor.clone();
-    db.write(move |conn| {
-        let (worker, relation) = workers::load_visible(conn, &actor, worker)?;
-        if relation != Relation::Itself {
-            return Err(AppError::Forbidden(
-                "Only the worker asks for their own sign-off.",
-            ));
-        }
-        let competency = db::competencies::find(conn, &competency.to_string())?
-            .filter(|c| c.organisation_id == worker.organisation_id)
-            .ok_or_else(|| {
-                AppError::invalid("competency_id", "names no competency of your organisation")
-            })?;
-        if !competency.active {
-            return Err(AppError::invalid("competency_id", "is retired"));
-        }
-        if let Some(open) =
-            db::competencies::current_signoff(conn, &worker.user_id, &competency.id)?
-        {
-            return Err(AppError::conflict(if open.status == "requested" {
-                "A sign-off of this competency is already waiting for a decision."
-            } else {
-                "This competency is already signed off."
-            }));
-        }
-        let now = db::now();
-        let row = SignoffRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            worker_id: worker.user_id.clone(),
-            organisation_id: worker.organisation_id.clone(),
-            competency_id: competency.id,
-            status: SignoffStatus::Requested.as_str().into(),
-            evidence,
-            decided_by: None,
-            decided_at: None,
-            reason: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        db::competencies::insert_signoff(conn, &row)?;
-        record_event(conn, &row.id, &actor, "requested", None)?;
-        audit::record(conn, audit_event(&actor, "signoff.requested", &row)?)?;
-        reload(conn, &row.id)
-    })
-    .await
+    let mailer_in = mailer.clone();
+    let signoff = db
+        .write(move |conn| {
+            let (worker, relation) = workers::load_visible(conn, &actor, worker)?;
+            if relation != Relation::Itself {
+                return Err(AppError::Forbidden(
+                    "Only the worker asks for their own sign-off.",
+                ));
+            }
+            let competency = db::competencies::find(conn, &competency.to_string())?
+                .filter(|c| c.organisation_id == worker.organisation_id)
+                .ok_or_else(|| {
+                    AppError::invalid("competency_id", "names no competency of your organisation")
+                })?;
+            if !competency.active {
+                return Err(AppError::invalid("competency_id", "is retired"));
+            }
+            if let Some(open) =
+                db::competencies::current_signoff(conn, &worker.user_id, &competency.id)?
+            {
+                return Err(AppError::conflict(if open.status == "requested" {
+                    "A sign-off of this competency is already waiting for a decision."
+                } else {
+                    "This competency is already signed off."
+                }));
+            }
+            let now = db::now();
+            let row = SignoffRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                worker_id: worker.user_id.clone(),
+                organisation_id: worker.organisation_id.clone(),
+                competency_id: competency.id,
+                status: SignoffStatus::Requested.as_str().into(),
+                evidence,
+                decided_by: None,
+                decided_at: None,
+                reason: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            db::competencies::insert_signoff(conn, &row)?;
+            record_event(conn, &row.id, &actor, "requested", None)?;
+            audit::record(conn, audit_event(&actor, "signoff.requested", &row)?)?;
+            if let Some(supervisor) = &worker.supervisor_id {
+                let worker_name = notifications::recipient_for_user(conn, &worker.user_id)?.name;
+                let recipient = notifications::recipient_for_user(conn, supervisor)?;
+                mailer_in.enqueue(
+                    conn,
+                    notifications::Email {
+                        kind: Kind::SignoffRequested,
+                        recipient,
+                        dedupe_key: format!("signoff_requested:{}", row.id),
+                        values: serde_json::json!({
+                            "worker_name": worker_name,
+                            "competency_title": competency.title,
+                            "link": mailer_in.link("/api/v1/supervisor-queue"),
+                        }),
+                    },
+                )?;
+            }
+            reload(conn, &row.id)
+        })
+        .await?;
+    mailer.wake();
+    Ok(signoff)
 }
 
 pub async fn get(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult<Signoff> {
@@ -339,6 +364,7 @@ pub enum Decision {
 /// racing, the first wins and the other gets 409.
 pub async fn decide(
     db: &Database,
+    mailer: &Arc<Notifications>,
     actor: &Actor,
     id: uuid::Uuid,
     decision: Decision,
@@ -348,7 +374,8 @@ pub async fn decide(
         Decision::SignOff => None,
     };
     let actor = actor.clone();
-    db.write(move |conn| {
+    let mailer_in = mailer.clone();
+    let signoff = db.write(move |conn| {
         let (row, worker, _) = load(conn, &actor, &id.to_string())?;
         may_assess(conn, &actor, &worker, &row.competency_id)?;
         let (to, action) = match decision {
@@ -386,9 +413,28 @@ pub async fn decide(
         record_event(conn, &row.id, &actor, action, note.as_deref())?;
         let audit_action = if to == SignoffStatus::SignedOff { "signoff.signed_off" } else { "signoff.returned" };
         audit::record(conn, audit_event(&actor, audit_action, &row)?)?;
+        let competency = framework::load(conn, &row.organisation_id, &row.competency_id)?;
+        let decider_name = notifications::recipient_for_user(conn, &actor.user_id.to_db())?.name;
+        let recipient = notifications::recipient_for_user(conn, &worker.user_id)?;
+        mailer_in.enqueue(
+            conn,
+            notifications::Email {
+                kind: Kind::SignoffDecided,
+                recipient,
+                dedupe_key: format!("signoff_decided:{}:{action}", row.id),
+                values: serde_json::json!({
+                    "signed_off": to == SignoffStatus::SignedOff,
+                    "competency_title": competency.title,
+                    "decider_name": decider_name,
+                    "link": mailer_in.link(&format!("/api/v1/signoffs/{}", row.id)),
+                }),
+            },
+        )?;
         reload(conn, &row.id)
     })
-    .await
+    .await?;
+    mailer.wake();
+    Ok(signoff)
 }
 
 /// The worker withdraws their request before the decision.

@@ -10,6 +10,7 @@ pub mod networks;
 pub mod notifications;
 pub mod organisations;
 pub mod queue;
+pub mod reminders;
 pub mod scheduled_runs;
 pub mod schema;
 pub mod sessions;

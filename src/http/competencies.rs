@@ -216,6 +216,7 @@ pub async fn request_signoff(
     let r = body.value;
     let s = signoffs::request(
         &state.db,
+        &state.notifications,
         &actor,
         id.into_inner(),
         r.competency_id,
@@ -268,8 +269,16 @@ pub async fn sign_off(
     actor: Actor,
     id: Path<uuid::Uuid>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok()
-        .json(signoffs::decide(&state.db, &actor, id.into_inner(), Decision::SignOff).await?))
+    Ok(HttpResponse::Ok().json(
+        signoffs::decide(
+            &state.db,
+            &state.notifications,
+            &actor,
+            id.into_inner(),
+            Decision::SignOff,
+        )
+        .await?,
+    ))
 }
 
 /// Return a request with a reason (the worker's current supervisor, or an assessor).
@@ -288,8 +297,16 @@ pub async fn return_signoff(
     body: ApiJson<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
     let decision = Decision::Return(body.value.reason);
-    Ok(HttpResponse::Ok()
-        .json(signoffs::decide(&state.db, &actor, id.into_inner(), decision).await?))
+    Ok(HttpResponse::Ok().json(
+        signoffs::decide(
+            &state.db,
+            &state.notifications,
+            &actor,
+            id.into_inner(),
+            decision,
+        )
+        .await?,
+    ))
 }
 
 /// Withdraw your request before the decision (the worker).

@@ -358,8 +358,16 @@ pub async fn verify_training_record(
     actor: Actor,
     id: Path<uuid::Uuid>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok()
-        .json(records::decide_record(&state.db, &actor, id.into_inner(), None).await?))
+    Ok(HttpResponse::Ok().json(
+        records::decide_record(
+            &state.db,
+            &state.notifications,
+            &actor,
+            id.into_inner(),
+            None,
+        )
+        .await?,
+    ))
 }
 
 /// Reject a record with a reason (the worker's supervisor, or a programme manager).
@@ -381,7 +389,13 @@ pub async fn reject_training_record(
     id: Path<uuid::Uuid>,
     body: ApiJson<RejectRequest>,
 ) -> AppResult<HttpResponse> {
-    let record =
-        records::decide_record(&state.db, &actor, id.into_inner(), Some(body.value.reason)).await?;
+    let record = records::decide_record(
+        &state.db,
+        &state.notifications,
+        &actor,
+        id.into_inner(),
+        Some(body.value.reason),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(record))
 }

@@ -10,6 +10,11 @@ pub enum Kind {
     PasswordReset,
     PasswordChanged,
     NetworkJoined,
+    SignoffRequested,
+    SignoffDecided,
+    TrainingRejected,
+    TrainingExpiring,
+    SignoffsWaiting,
     Digest,
 }
 
@@ -18,6 +23,11 @@ pub const ALL: &[Kind] = &[
     Kind::PasswordReset,
     Kind::PasswordChanged,
     Kind::NetworkJoined,
+    Kind::SignoffRequested,
+    Kind::SignoffDecided,
+    Kind::TrainingRejected,
+    Kind::TrainingExpiring,
+    Kind::SignoffsWaiting,
     Kind::Digest,
 ];
 
@@ -28,6 +38,11 @@ impl Kind {
             Self::PasswordReset => "password_reset",
             Self::PasswordChanged => "password_changed",
             Self::NetworkJoined => "network_joined",
+            Self::SignoffRequested => "signoff_requested",
+            Self::SignoffDecided => "signoff_decided",
+            Self::TrainingRejected => "training_rejected",
+            Self::TrainingExpiring => "training_expiring",
+            Self::SignoffsWaiting => "signoffs_waiting",
             Self::Digest => "digest",
         }
     }
@@ -47,7 +62,15 @@ impl Kind {
 
     /// Routine kinds may be muted, or gathered into the daily digest.
     pub fn is_routine(self) -> bool {
-        matches!(self, Self::NetworkJoined)
+        matches!(
+            self,
+            Self::NetworkJoined
+                | Self::SignoffRequested
+                | Self::SignoffDecided
+                | Self::TrainingRejected
+                | Self::TrainingExpiring
+                | Self::SignoffsWaiting
+        )
     }
 
     /// The body holds a single-use link, so it is blanked once delivered.

@@ -23,6 +23,11 @@ const TEMPLATES: &[(&str, &str)] = kind_templates!(
     "password_reset",
     "password_changed",
     "network_joined",
+    "signoff_requested",
+    "signoff_decided",
+    "training_rejected",
+    "training_expiring",
+    "signoffs_waiting",
     "digest",
 );
 

@@ -2,6 +2,8 @@
 //! manager of the organisation) verifies or rejects it; the worker may correct or withdraw
 //! it only while it is unverified. Expiry follows the module's validity.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,6 +16,7 @@ use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::Actor;
 use crate::ids::{OrganisationId, UserId};
+use crate::notifications::{self, Kind, Notifications};
 use crate::pagination::{Page, Paginated};
 use crate::workers::{self, Relation};
 
@@ -390,6 +393,7 @@ fn may_decide(relation: Relation) -> AppResult<()> {
 /// Of two decisions racing, the first wins and the second gets 409.
 pub async fn decide_record(
     db: &Database,
+    mailer: &Arc<Notifications>,
     actor: &Actor,
     id: uuid::Uuid,
     rejection: Option<String>,
@@ -406,29 +410,53 @@ pub async fn decide_record(
         None => None,
     };
     let actor = actor.clone();
-    db.write(move |conn| {
-        let id = id.to_string();
-        let (record, _, relation) = load(conn, &actor, &id)?;
-        may_decide(relation)?;
-        let (status, action) = match reason {
-            Some(_) => (RecordStatus::Rejected, "training_record.rejected"),
-            None => (RecordStatus::Verified, "training_record.verified"),
-        };
-        let decided = db::training::decide_record(
-            conn,
-            &id,
-            status.as_str(),
-            Some(&actor.user_id.to_db()),
-            reason.as_deref(),
-            db::now(),
-        )?;
-        if decided == 0 {
-            return Err(not_logged(&record));
-        }
-        audit::record(conn, event(&actor, action, &id, &record.organisation_id)?)?;
-        reload(conn, &id)
-    })
-    .await
+    let mailer_in = mailer.clone();
+    let decided = db
+        .write(move |conn| {
+            let id = id.to_string();
+            let (record, _, relation) = load(conn, &actor, &id)?;
+            may_decide(relation)?;
+            let (status, action) = match reason {
+                Some(_) => (RecordStatus::Rejected, "training_record.rejected"),
+                None => (RecordStatus::Verified, "training_record.verified"),
+            };
+            let decided = db::training::decide_record(
+                conn,
+                &id,
+                status.as_str(),
+                Some(&actor.user_id.to_db()),
+                reason.as_deref(),
+                db::now(),
+            )?;
+            if decided == 0 {
+                return Err(not_logged(&record));
+            }
+            audit::record(conn, event(&actor, action, &id, &record.organisation_id)?)?;
+            if status == RecordStatus::Rejected {
+                let module = db::training::find_module(conn, &record.module_id)?
+                    .ok_or(AppError::NotFound)?;
+                let decider_name =
+                    notifications::recipient_for_user(conn, &actor.user_id.to_db())?.name;
+                let recipient = notifications::recipient_for_user(conn, &record.worker_id)?;
+                mailer_in.enqueue(
+                    conn,
+                    notifications::Email {
+                        kind: Kind::TrainingRejected,
+                        recipient,
+                        dedupe_key: format!("training_rejected:{id}"),
+                        values: serde_json::json!({
+                            "module_title": module.title,
+                            "decider_name": decider_name,
+                            "link": mailer_in.link(&format!("/api/v1/training-records/{id}")),
+                        }),
+                    },
+                )?;
+            }
+            reload(conn, &id)
+        })
+        .await?;
+    mailer.wake();
+    Ok(decided)
 }
 
 /// A worker's records, filtered by status and expiry.

@@ -89,3 +89,53 @@ fn html_is_escaped_and_no_value_goes_missing() {
             .is_err()
     );
 }
+
+#[test]
+fn signoff_requested_email() {
+    insta::assert_snapshot!(render(
+        Kind::SignoffRequested,
+        json!({"worker_name": "Robin", "competency_title": "Able to collect a dried blood spot sample",
+               "link": "https://peerpath.example.org/api/v1/supervisor-queue"})
+    ));
+}
+
+#[test]
+fn signoff_decided_emails() {
+    for signed_off in [true, false] {
+        insta::assert_snapshot!(
+            format!("signoff_decided_{signed_off}"),
+            render(
+                Kind::SignoffDecided,
+                json!({"signed_off": signed_off, "competency_title": "Able to give harm-reduction advice",
+                       "decider_name": "Sam Supervisor", "link": "https://peerpath.example.org/api/v1/signoffs/1"})
+            )
+        );
+    }
+}
+
+#[test]
+fn training_rejected_email() {
+    insta::assert_snapshot!(render(
+        Kind::TrainingRejected,
+        json!({"module_title": "Safeguarding adults and children", "decider_name": "Sam Supervisor",
+               "link": "https://peerpath.example.org/api/v1/training-records/1"})
+    ));
+}
+
+#[test]
+fn training_expiring_email() {
+    insta::assert_snapshot!(render(
+        Kind::TrainingExpiring,
+        json!({"items": [{"title": "Dried blood spot testing", "expires": "8 December 2026"},
+                         {"title": "FibroScan operation", "expires": "20 December 2026"}],
+               "link": "https://peerpath.example.org/api/v1/workers/1/training-records"})
+    ));
+}
+
+#[test]
+fn signoffs_waiting_email() {
+    insta::assert_snapshot!(render(
+        Kind::SignoffsWaiting,
+        json!({"count": 3, "days": 7, "link": "https://peerpath.example.org/api/v1/supervisor-queue"})
+    ));
+}

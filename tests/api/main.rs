@@ -16,3 +16,4 @@ mod smtp;
 mod tenancy;
 mod tokens;
 mod training;
+mod work_emails;

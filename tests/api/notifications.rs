@@ -17,7 +17,7 @@ use peerpath::db::{self, Backend};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn via(port: u16) -> impl FnOnce(&mut Settings) {
+pub fn via(port: u16) -> impl FnOnce(&mut Settings) {
     move |s: &mut Settings| {
         s.email.transport = EmailTransport::Smtp;
         s.email.smtp_host = "127.0.0.1".into();

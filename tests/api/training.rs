@@ -36,7 +36,14 @@ pub async fn profile(
 }
 
 pub async fn team(backend: Backend) -> Team {
-    let app = TestApp::spawn(backend).await;
+    team_with(backend, |_| {}).await
+}
+
+pub async fn team_with(
+    backend: Backend,
+    tweak: impl FnOnce(&mut peerpath::config::Settings),
+) -> Team {
+    let app = TestApp::spawn_with(backend, tweak).await;
     let admin = app.admin().await;
     let (org, manager) = app.org_with_manager(&admin).await;
     let supervisor = app.user(&manager, "supervisor", Some(&org)).await;
