@@ -33,6 +33,9 @@ enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Load the demonstration organisation (not in production; only into an empty database).
+    /// Demo accounts share the password in PEERPATH_DEMO_PASSWORD, or one printed once.
+    SeedDemo,
     /// Create an admin account. The password comes from PEERPATH_ADMIN_PASSWORD or stdin.
     CreateAdmin {
         #[arg(long)]
@@ -66,6 +69,7 @@ pub async fn run() -> i32 {
     let result = match cli.command {
         Command::Serve => serve(settings).await,
         Command::Worker => worker(settings).await,
+        Command::SeedDemo => seed_demo(settings).await,
         Command::Migrate { action } => migrate(settings, action).await,
         Command::CreateAdmin { email, name } => create_admin(settings, &email, &name).await,
     };
@@ -181,6 +185,39 @@ async fn create_admin(settings: Settings, email: &str, name: &str) -> Result<(),
         .await
         .map_err(|e| describe(&e))?;
     println!("created admin {} ({})", user.id, user.email);
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+async fn seed_demo(settings: Settings) -> Result<(), String> {
+    if settings.env == crate::config::Environment::Production {
+        return Err("seed-demo refuses to run in production".into());
+    }
+    let database = Database::connect(&settings.database)?;
+    app::migrate(&database).await.map_err(|e| e.to_string())?;
+    let key = app::signing_key(&settings).map_err(|e| e.to_string())?;
+    let identity = crate::identity::Identity::new(&settings.auth, &key)?;
+    let mailer = crate::notifications::Notifications::new(&settings)?;
+    let password = std::env::var("PEERPATH_DEMO_PASSWORD").ok();
+    let outcome = crate::demo::seed(&database, &identity, &mailer, password)
+        .await
+        .map_err(|e| describe(&e))?;
+    match outcome {
+        crate::demo::SeedOutcome::AlreadyLoaded => {
+            println!("the demo organisation is already loaded; nothing to do");
+        }
+        crate::demo::SeedOutcome::Loaded { password } => {
+            println!(
+                "loaded \"{}\": sign in as admin@, priya.manager@, alex.supervisor@, \
+                 robin.ashworth@ ... {}",
+                crate::demo::DEMO_ORGANISATION,
+                crate::demo::DEMO_DOMAIN
+            );
+            if let Some(password) = password {
+                println!("password of every demo account (shown once): {password}");
+            }
+        }
+    }
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod competencies;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod idempotency;

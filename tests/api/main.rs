@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod competencies;
 mod conventions;
+mod demo;
 mod emails;
 mod errors;
 mod notifications;

@@ -1,0 +1,419 @@
+//! `peerpath seed-demo`: a demonstration organisation with a realistic history, loaded
+//! through the same domain services the API uses (so every rule and audit event applies).
+//! It refuses to run in production and against a database holding anything else.
+
+use std::sync::Arc;
+
+use chrono::{Days, Months, NaiveDate, Utc};
+
+use crate::competencies::observations::{self, ObservationInput, Outcome};
+use crate::competencies::{framework, signoffs};
+use crate::config::Secret;
+use crate::db::{self, Database};
+use crate::error::{AppError, AppResult};
+use crate::identity::users::{self, NewAccount};
+use crate::identity::{Actor, DisplayName, Email, Identity, Role};
+use crate::ids::{OrganisationId, SessionId, UserId};
+use crate::notifications::Notifications;
+use crate::organisations;
+use crate::training::modules::{self, Category, ModuleInput};
+use crate::training::records::{self, RecordInput};
+use crate::workers::supervision::{self, SessionInput, SessionKind};
+use crate::workers::{self, NewWorker};
+
+pub const DEMO_ORGANISATION: &str = "Demo: North West HCV Peer Service";
+pub const DEMO_DOMAIN: &str = "demo.peerpath.invalid";
+const MODULES_CSV: &str = include_str!("../seed/hcv-modules.csv");
+
+/// (code, domain, title, observed practices needed)
+const COMPETENCIES: &[(&str, &str, &str, i32)] = &[
+    (
+        "C-01",
+        "Knowledge",
+        "Able to explain HCV transmission, testing and cure in plain language",
+        0,
+    ),
+    (
+        "C-02",
+        "Testing",
+        "Able to perform and record an antibody point-of-care test",
+        10,
+    ),
+    (
+        "C-03",
+        "Testing",
+        "Able to collect a dried blood spot sample",
+        10,
+    ),
+    (
+        "C-04",
+        "Testing",
+        "Able to operate point-of-care RNA testing",
+        5,
+    ),
+    (
+        "C-05",
+        "Testing",
+        "Able to perform a FibroScan under protocol",
+        5,
+    ),
+    (
+        "C-06",
+        "Linkage",
+        "Able to support referral and accompany people to appointments",
+        0,
+    ),
+    ("C-07", "Treatment", "Able to support DAA adherence", 0),
+    (
+        "C-08",
+        "Harm reduction",
+        "Able to give harm-reduction advice",
+        0,
+    ),
+    (
+        "C-09",
+        "Safeguarding",
+        "Able to act on safeguarding concerns",
+        0,
+    ),
+    (
+        "C-10",
+        "Professional practice",
+        "Able to keep confidentiality",
+        0,
+    ),
+    (
+        "C-11",
+        "Professional practice",
+        "Able to keep boundaries while sharing lived experience",
+        0,
+    ),
+    (
+        "C-12",
+        "Professional practice",
+        "Able to use supervision",
+        0,
+    ),
+    ("C-13", "Data", "Able to record activity data", 0),
+];
+
+/// (display name, start date) of the demo peer workers; the first three are supervised by
+/// the first supervisor, the rest by the second.
+const WORKERS: &[(&str, (i32, u32, u32))] = &[
+    ("Robin Ashworth", (2023, 4, 3)),
+    ("Danny Kowalski", (2024, 1, 15)),
+    ("Maxine Achebe", (2024, 9, 2)),
+    ("Lee Fairbairn", (2022, 11, 7)),
+    ("Sam O'Rourke", (2025, 3, 10)),
+    ("Jo Whitfield", (2025, 10, 6)),
+];
+
+pub enum SeedOutcome {
+    Loaded { password: Option<String> },
+    AlreadyLoaded,
+}
+
+fn actor(user: UserId, role: Role, organisation: Option<OrganisationId>) -> Actor {
+    Actor {
+        user_id: user,
+        role,
+        organisation_id: organisation,
+        session_id: SessionId::generate(),
+        request_id: Some("seed-demo".into()),
+    }
+}
+
+fn category(value: &str) -> Category {
+    Category::parse(value).unwrap_or(Category::Other)
+}
+
+/// Whether the database is empty, holds the demo only, or holds other data.
+async fn state(db: &Database) -> AppResult<Option<bool>> {
+    db.run(|conn| {
+        let orgs = db::organisations::list(conn, None, None, 1000)?;
+        let users = db::users::list(conn, &Default::default(), None, 1000)?;
+        let demo_org = orgs.iter().any(|o| o.name == DEMO_ORGANISATION);
+        let others = orgs.iter().any(|o| o.name != DEMO_ORGANISATION)
+            || users
+                .iter()
+                .any(|u| !u.email_key.ends_with(&format!("@{DEMO_DOMAIN}")));
+        if others {
+            return Ok(None);
+        }
+        Ok(Some(demo_org))
+    })
+    .await
+}
+
+struct People {
+    identity: Arc<Identity>,
+    db: Database,
+    mailer: Arc<Notifications>,
+    password: Secret,
+}
+
+impl People {
+    async fn create(
+        &self,
+        by: &Actor,
+        name: &str,
+        role: Role,
+        org: Option<OrganisationId>,
+    ) -> AppResult<UserId> {
+        let local: String = name
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
+            .collect::<String>()
+            .replace(' ', ".");
+        let user = users::create_user(
+            &self.identity,
+            &self.db,
+            &self.mailer,
+            by,
+            NewAccount {
+                email: Email::parse(&format!("{local}@{DEMO_DOMAIN}"))?,
+                display_name: DisplayName::parse(name)?,
+                role,
+                organisation_id: org,
+                password: Some(self.password.clone()),
+            },
+            |_, _| Ok(()),
+        )
+        .await?;
+        Ok(user.id)
+    }
+}
+
+/// Loads the demo, or reports that it is there already.
+pub async fn seed(
+    db: &Database,
+    identity: &Arc<Identity>,
+    mailer: &Arc<Notifications>,
+    password: Option<String>,
+) -> AppResult<SeedOutcome> {
+    match state(db).await? {
+        None => {
+            return Err(AppError::conflict(
+                "This database holds data other than the demo; seed-demo runs only on an empty database.",
+            ));
+        }
+        Some(true) => return Ok(SeedOutcome::AlreadyLoaded),
+        Some(false) => {}
+    }
+    let generated = password.is_none();
+    let password = match password {
+        Some(p) => p,
+        None => {
+            crate::identity::tokens::random_key().map_err(AppError::internal)?[..20].to_string()
+        }
+    };
+    crate::identity::passwords::check_policy(&password, "PEERPATH_DEMO_PASSWORD")?;
+    let people = People {
+        identity: identity.clone(),
+        db: db.clone(),
+        mailer: mailer.clone(),
+        password: Secret::new(password.clone()),
+    };
+
+    let admin = users::create_admin(
+        &identity.hasher,
+        db,
+        &format!("admin@{DEMO_DOMAIN}"),
+        "Demo Admin",
+        people.password.clone(),
+    )
+    .await?;
+    let admin = actor(admin.id, Role::Admin, None);
+    let org = organisations::create_organisation(db, &admin, DEMO_ORGANISATION, |_, _| Ok(()))
+        .await?
+        .id;
+    let manager_id = people
+        .create(&admin, "Priya Manager", Role::ProgrammeManager, Some(org))
+        .await?;
+    let manager = actor(manager_id, Role::ProgrammeManager, Some(org));
+    let sup_a = people
+        .create(&manager, "Alex Supervisor", Role::Supervisor, Some(org))
+        .await?;
+    let sup_b = people
+        .create(&manager, "Morgan Supervisor", Role::Supervisor, Some(org))
+        .await?;
+    let supervisors = [
+        actor(sup_a, Role::Supervisor, Some(org)),
+        actor(sup_b, Role::Supervisor, Some(org)),
+    ];
+
+    // The catalogue, from the seed file.
+    let mut module_ids = vec![];
+    for line in MODULES_CSV.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let (code, title, cat, validity) = (
+            fields[0],
+            fields[1],
+            fields[2],
+            fields.get(3).copied().unwrap_or(""),
+        );
+        let module = modules::create_module(
+            db,
+            &manager,
+            ModuleInput {
+                code: code.into(),
+                title: title.into(),
+                description: None,
+                category: category(cat),
+                typical_hours: Some(3.0),
+                validity_months: validity.trim().parse().ok(),
+                active: Some(true),
+            },
+        )
+        .await?;
+        module_ids.push((module.id, module.validity_months));
+    }
+
+    let mut competency_ids = vec![];
+    for (code, domain, title, observed) in COMPETENCIES {
+        let c = framework::create(
+            db,
+            &manager,
+            framework::CompetencyInput {
+                code: (*code).into(),
+                domain: (*domain).into(),
+                title: (*title).into(),
+                description: None,
+                observations_required: Some(*observed),
+                active: Some(true),
+            },
+        )
+        .await?;
+        competency_ids.push((c.id, *observed));
+    }
+    // The second supervisor assesses FibroScans across the team.
+    let fibroscan = uuid::Uuid::parse_str(&competency_ids[4].0)
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    framework::set_assessor(db, &manager, fibroscan, sup_b, true).await?;
+
+    let today = Utc::now().date_naive();
+    for (i, (name, (y, m, d))) in WORKERS.iter().enumerate() {
+        let user = people
+            .create(&manager, name, Role::PeerWorker, Some(org))
+            .await?;
+        let supervisor = &supervisors[usize::from(i >= 3)];
+        let start = NaiveDate::from_ymd_opt(*y, *m, *d).unwrap_or(today);
+        workers::create_worker(
+            db,
+            &manager,
+            NewWorker {
+                user_id: user,
+                supervisor_id: Some(supervisor.user_id),
+                preferred_name: None,
+                start_date: start,
+            },
+        )
+        .await?;
+        let me = actor(user, Role::PeerWorker, Some(org));
+        let tenure_months = (today.signed_duration_since(start).num_days() / 30).max(1) as u32;
+        // Longer-serving workers have done more of the catalogue.
+        let done = (module_ids.len() * (tenure_months.min(36) as usize) / 36).max(3);
+        for (k, (module, validity)) in module_ids.iter().take(done).enumerate() {
+            let back = Months::new(
+                (tenure_months.saturating_sub(1) * (k as u32 + 1) / done as u32).min(tenure_months),
+            );
+            let mut completed = today.checked_sub_months(back).unwrap_or(start).max(start);
+            // A few renewals fall due soon, so reminders have something to say.
+            if k % 5 == 1 && validity.is_some() {
+                completed = today
+                    .checked_sub_months(Months::new(12))
+                    .and_then(|d| d.checked_add_days(Days::new(20 + k as u64)))
+                    .unwrap_or(completed)
+                    .min(today);
+            }
+            let record = records::log_training(
+                db,
+                &me,
+                user,
+                RecordInput {
+                    module_id: uuid::Uuid::parse_str(module)
+                        .map_err(|e| AppError::internal(e.to_string()))?,
+                    completed_on: completed,
+                    hours: 3.0,
+                    provider: "Hepatitis C Trust peer training".into(),
+                    evidence: Some("Certificate on file".into()),
+                },
+            )
+            .await?;
+            // The newest record of each worker still waits for verification.
+            if k + 1 < done {
+                let id = uuid::Uuid::parse_str(&record.id)
+                    .map_err(|e| AppError::internal(e.to_string()))?;
+                records::decide_record(db, mailer, supervisor, id, None).await?;
+            }
+        }
+        // Sign-offs: experienced workers have most; newer ones have requests waiting.
+        let signed =
+            (COMPETENCIES.len() * (tenure_months.min(30) as usize) / 30).min(COMPETENCIES.len());
+        for (k, (competency, observed)) in competency_ids.iter().enumerate().take(signed + 1) {
+            let cid =
+                uuid::Uuid::parse_str(competency).map_err(|e| AppError::internal(e.to_string()))?;
+            for n in 0..*observed {
+                observations::record(
+                    db,
+                    supervisor,
+                    user,
+                    ObservationInput {
+                        competency_id: cid,
+                        observed_on: today
+                            .checked_sub_days(Days::new(u64::from(n as u32) * 7 + 3))
+                            .unwrap_or(today),
+                        outcome: Outcome::Competent,
+                        note: Some("Observed at the outreach clinic".into()),
+                    },
+                )
+                .await?;
+            }
+            let s = signoffs::request(
+                db,
+                mailer,
+                &me,
+                user,
+                cid,
+                "Practice log and reflections".into(),
+            )
+            .await?;
+            if k < signed {
+                let sid =
+                    uuid::Uuid::parse_str(&s.id).map_err(|e| AppError::internal(e.to_string()))?;
+                signoffs::decide(db, mailer, supervisor, sid, signoffs::Decision::SignOff).await?;
+            }
+        }
+        for w in 0..(tenure_months.min(12)) {
+            let held = today
+                .checked_sub_days(Days::new(u64::from(w) * 30 + 5))
+                .unwrap_or(today);
+            let kind = if w % 3 == 0 {
+                SessionKind::ReflectivePractice
+            } else {
+                SessionKind::OneToOne
+            };
+            let session = supervision::record(
+                db,
+                supervisor,
+                user,
+                SessionInput {
+                    held_on: held.max(start),
+                    minutes: 60,
+                    kind,
+                    theme: Some("Caseload and wellbeing".into()),
+                },
+            )
+            .await?;
+            if w > 0 {
+                let id = uuid::Uuid::parse_str(&session.id)
+                    .map_err(|e| AppError::internal(e.to_string()))?;
+                supervision::confirm(db, &me, id).await?;
+            }
+        }
+    }
+    Ok(SeedOutcome::Loaded {
+        password: generated.then_some(password),
+    })
+}
