@@ -9,10 +9,11 @@ use crate::audit::{self, Event};
 use crate::db::competencies::{CompetencyChanges, CompetencyRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::identity::authz;
 use crate::identity::{Actor, Role};
 use crate::ids::{OrganisationId, UserId};
 use crate::pagination::{Page, Paginated};
-use crate::validation::text;
+use crate::validation::{self, text};
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Competency {
@@ -73,16 +74,7 @@ struct Checked {
 
 fn check(input: &CompetencyInput) -> AppResult<Checked> {
     let mut errors = FieldErrors::new();
-    let code = text(&input.code, "code", 20, true, &mut errors);
-    if !code
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        errors
-            .entry("code".into())
-            .or_default()
-            .push("may hold only letters, digits, '-', '_' and '.'".into());
-    }
+    let code = validation::code(&input.code, &mut errors);
     let domain = text(&input.domain, "domain", 100, true, &mut errors);
     let title = text(&input.title, "title", 200, true, &mut errors);
     let description = text(
@@ -111,21 +103,6 @@ fn check(input: &CompetencyInput) -> AppResult<Checked> {
     })
 }
 
-fn require_manager(actor: &Actor) -> AppResult<OrganisationId> {
-    match (actor.role, actor.organisation_id) {
-        (Role::ProgrammeManager, Some(org)) => Ok(org),
-        _ => Err(AppError::Forbidden(
-            "Programme managers keep the competency framework.",
-        )),
-    }
-}
-
-fn reader_org(actor: &Actor) -> AppResult<OrganisationId> {
-    actor.organisation_id.ok_or(AppError::Forbidden(
-        "The framework belongs to an organisation; admins have none.",
-    ))
-}
-
 /// A competency of `org` (404 for another organisation's).
 pub fn load(conn: &mut DbConn, org: &str, id: &str) -> AppResult<CompetencyRow> {
     let row = db::competencies::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -142,7 +119,10 @@ fn reload(conn: &mut DbConn, id: &str) -> AppResult<Competency> {
 }
 
 pub async fn create(db: &Database, actor: &Actor, input: CompetencyInput) -> AppResult<Competency> {
-    let org = require_manager(actor)?;
+    let org = authz::own_organisation_as_manager(
+        actor,
+        "Programme managers keep the competency framework.",
+    )?;
     let checked = check(&input)?;
     let actor = actor.clone();
     db.write(move |conn| {
@@ -172,7 +152,7 @@ pub async fn create(db: &Database, actor: &Actor, input: CompetencyInput) -> App
 }
 
 pub async fn get(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult<Competency> {
-    let org = reader_org(actor)?;
+    let org = authz::own_organisation(actor)?;
     db.run(move |conn| {
         load(conn, &org.to_db(), &id.to_string())?;
         reload(conn, &id.to_string())
@@ -186,7 +166,7 @@ pub async fn list(
     active: Option<bool>,
     page: Page,
 ) -> AppResult<Paginated<Competency>> {
-    let org = reader_org(actor)?;
+    let org = authz::own_organisation(actor)?;
     let (after, fetch) = (page.after.clone(), page.fetch());
     let rows = db
         .run(move |conn| {
@@ -210,7 +190,10 @@ pub async fn update(
     expected: i32,
     input: CompetencyInput,
 ) -> AppResult<Competency> {
-    let org = require_manager(actor)?;
+    let org = authz::own_organisation_as_manager(
+        actor,
+        "Programme managers keep the competency framework.",
+    )?;
     let checked = check(&input)?;
     let actor = actor.clone();
     db.write(move |conn| {
@@ -238,7 +221,10 @@ pub async fn update(
 }
 
 pub async fn delete(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult<()> {
-    let org = require_manager(actor)?;
+    let org = authz::own_organisation_as_manager(
+        actor,
+        "Programme managers keep the competency framework.",
+    )?;
     let actor = actor.clone();
     db.write(move |conn| {
         let id = id.to_string();
@@ -265,7 +251,10 @@ pub async fn set_assessor(
     user: UserId,
     assessor: bool,
 ) -> AppResult<Competency> {
-    let org = require_manager(actor)?;
+    let org = authz::own_organisation_as_manager(
+        actor,
+        "Programme managers keep the competency framework.",
+    )?;
     let actor = actor.clone();
     db.write(move |conn| {
         let id = id.to_string();

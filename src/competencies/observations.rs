@@ -13,7 +13,7 @@ use crate::db::{self, Database};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::Actor;
 use crate::ids::{OrganisationId, UserId};
-use crate::validation::text;
+use crate::validation::{self, text};
 use crate::workers;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -92,19 +92,7 @@ pub async fn record(
         false,
         &mut errors,
     );
-    let today = Utc::now().date_naive();
-    if input.observed_on > today {
-        errors
-            .entry("observed_on".into())
-            .or_default()
-            .push("must not be in the future".into());
-    }
-    if input.observed_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN) {
-        errors
-            .entry("observed_on".into())
-            .or_default()
-            .push("must be in 2000 or later".into());
-    }
+    validation::past_day(input.observed_on, "observed_on", &mut errors);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }

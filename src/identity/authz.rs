@@ -147,3 +147,18 @@ pub fn can_read_audit(actor: &Actor) -> AppResult<Scope> {
         _ => Err(forbidden()),
     }
 }
+
+/// The organisation of a programme manager, for actions only they take; `why` says what.
+pub fn own_organisation_as_manager(actor: &Actor, why: &'static str) -> AppResult<OrganisationId> {
+    match (actor.role, actor.organisation_id) {
+        (Role::ProgrammeManager, Some(org)) => Ok(org),
+        _ => Err(AppError::Forbidden(why)),
+    }
+}
+
+/// The caller's organisation, for reading what belongs to it (admins have none).
+pub fn own_organisation(actor: &Actor) -> AppResult<OrganisationId> {
+    actor.organisation_id.ok_or(AppError::Forbidden(
+        "This belongs to an organisation; admins have none.",
+    ))
+}

@@ -9,9 +9,11 @@ use crate::audit::{self, Event};
 use crate::db::training::{ModuleChanges, ModuleRow};
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::{Actor, Role};
+use crate::identity::Actor;
+use crate::identity::authz;
 use crate::ids::OrganisationId;
 use crate::pagination::{Page, Paginated};
+use crate::validation;
 pub use crate::validation::text;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -131,16 +133,7 @@ struct CheckedModule {
 
 fn check(input: &ModuleInput) -> AppResult<CheckedModule> {
     let mut errors = FieldErrors::new();
-    let code = text(&input.code, "code", 20, true, &mut errors);
-    if !code
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        errors
-            .entry("code".into())
-            .or_default()
-            .push("may hold only letters, digits, '-', '_' and '.'".into());
-    }
+    let code = validation::code(&input.code, &mut errors);
     let title = text(&input.title, "title", 200, true, &mut errors);
     let description = text(
         input.description.as_deref().unwrap_or_default(),
@@ -180,24 +173,9 @@ fn check(input: &ModuleInput) -> AppResult<CheckedModule> {
     })
 }
 
-fn require_manager(actor: &Actor) -> AppResult<OrganisationId> {
-    match (actor.role, actor.organisation_id) {
-        (Role::ProgrammeManager, Some(org)) => Ok(org),
-        _ => Err(AppError::Forbidden(
-            "Programme managers keep the module catalogue.",
-        )),
-    }
-}
-
-/// The organisation whose catalogue the caller reads: their own.
-fn reader_org(actor: &Actor) -> AppResult<OrganisationId> {
-    actor.organisation_id.ok_or(AppError::Forbidden(
-        "The catalogue belongs to an organisation; admins have none.",
-    ))
-}
-
 pub async fn create_module(db: &Database, actor: &Actor, input: ModuleInput) -> AppResult<Module> {
-    let org = require_manager(actor)?;
+    let org =
+        authz::own_organisation_as_manager(actor, "Programme managers keep the module catalogue.")?;
     let checked = check(&input)?;
     let actor = actor.clone();
     db.write(move |conn| {
@@ -237,7 +215,7 @@ pub fn load_module(conn: &mut db::DbConn, org: OrganisationId, id: &str) -> AppR
 }
 
 pub async fn get_module(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult<Module> {
-    let org = reader_org(actor)?;
+    let org = authz::own_organisation(actor)?;
     let row = db
         .run(move |conn| load_module(conn, org, &id.to_string()))
         .await?;
@@ -250,7 +228,7 @@ pub async fn list_modules(
     active: Option<bool>,
     page: Page,
 ) -> AppResult<Paginated<Module>> {
-    let org = reader_org(actor)?;
+    let org = authz::own_organisation(actor)?;
     let (after, fetch) = (page.after.clone(), page.fetch());
     let rows = db
         .run(move |conn| {
@@ -281,7 +259,8 @@ pub async fn update_module(
     expected: i32,
     input: ModuleInput,
 ) -> AppResult<Module> {
-    let org = require_manager(actor)?;
+    let org =
+        authz::own_organisation_as_manager(actor, "Programme managers keep the module catalogue.")?;
     let checked = check(&input)?;
     let actor = actor.clone();
     db.write(move |conn| {
@@ -320,7 +299,8 @@ pub async fn update_module(
 
 /// Deletes a module nobody has records of; one with records must be retired instead.
 pub async fn delete_module(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult<()> {
-    let org = require_manager(actor)?;
+    let org =
+        authz::own_organisation_as_manager(actor, "Programme managers keep the module catalogue.")?;
     let actor = actor.clone();
     db.write(move |conn| {
         let id = id.to_string();

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::modules::{self, hours_to_minutes, text};
+use crate::validation;
+
 use crate::audit::{self, Event};
 use crate::db::training::{RecordCorrection, RecordFilter, RecordRow};
 use crate::db::workers::WorkerRow;
@@ -22,8 +24,6 @@ use crate::workers::{self, Relation};
 
 /// The most hours one record may claim.
 pub const MAX_HOURS: f64 = 200.0;
-/// Completions before this day are refused as mistyped.
-const EARLIEST: (i32, u32, u32) = (2000, 1, 1);
 /// How long before their start date a worker's earlier training is still accepted.
 const BEFORE_START_YEARS: u64 = 5;
 
@@ -133,28 +133,23 @@ struct Checked {
 /// (0, 200]; a module of another organisation or a retired one; oversized text.
 fn check(conn: &mut DbConn, worker: &WorkerRow, input: &RecordInput) -> AppResult<Checked> {
     let mut errors = FieldErrors::new();
-    let mut fail = |field: &str, message: String| {
-        errors.entry(field.into()).or_default().push(message);
-    };
-    let earliest =
-        NaiveDate::from_ymd_opt(EARLIEST.0, EARLIEST.1, EARLIEST.2).unwrap_or(NaiveDate::MIN);
+    validation::past_day(input.completed_on, "completed_on", &mut errors);
     let start_floor = worker
         .start_date
         .checked_sub_days(Days::new(BEFORE_START_YEARS * 365))
-        .unwrap_or(earliest);
-    if input.completed_on > today() {
-        fail("completed_on", "must not be in the future".into());
-    } else if input.completed_on < earliest {
-        fail("completed_on", "must be in 2000 or later".into());
-    } else if input.completed_on < start_floor {
-        fail(
-            "completed_on",
-            format!(
+        .unwrap_or(NaiveDate::MIN);
+    if !errors.contains_key("completed_on") && input.completed_on < start_floor {
+        errors
+            .entry("completed_on".into())
+            .or_default()
+            .push(format!(
                 "must not be more than {BEFORE_START_YEARS} years before the worker started ({})",
                 worker.start_date
-            ),
-        );
+            ));
     }
+    let mut fail = |field: &str, message: String| {
+        errors.entry(field.into()).or_default().push(message);
+    };
     let minutes = match hours_to_minutes(input.hours, "hours", MAX_HOURS) {
         Ok(m) => m,
         Err(AppError::Validation(e)) => {

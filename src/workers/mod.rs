@@ -12,7 +12,7 @@ use crate::audit::{self, Event};
 use crate::db::workers::{AssignmentRow, WorkerChanges, WorkerFilter, WorkerRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::identity::{Actor, Role};
+use crate::identity::{Actor, Role, authz};
 use crate::ids::{OrganisationId, UserId};
 use crate::pagination::{Page, Paginated};
 
@@ -145,15 +145,6 @@ pub fn load_visible(
     Ok((row, relation))
 }
 
-fn require_manager(actor: &Actor) -> AppResult<OrganisationId> {
-    match (actor.role, actor.organisation_id) {
-        (Role::ProgrammeManager, Some(org)) => Ok(org),
-        _ => Err(AppError::Forbidden(
-            "Programme managers manage worker profiles.",
-        )),
-    }
-}
-
 /// Checks that `supervisor` is an active supervisor of `organisation`.
 fn check_supervisor(conn: &mut DbConn, supervisor: UserId, organisation: &str) -> AppResult<()> {
     let user = db::users::find(conn, &supervisor.to_db())?;
@@ -233,7 +224,8 @@ fn assign(
 
 /// Creates the profile of a peer worker account of the manager's organisation.
 pub async fn create_worker(db: &Database, actor: &Actor, new: NewWorker) -> AppResult<Worker> {
-    let org = require_manager(actor)?;
+    let org =
+        authz::own_organisation_as_manager(actor, "Programme managers manage worker profiles.")?;
     check_start_date(new.start_date)?;
     let preferred_name = check_preferred_name(new.preferred_name.as_deref())?;
     let actor = actor.clone();
@@ -339,7 +331,7 @@ pub async fn update_worker(
     expected: i32,
     update: WorkerUpdate,
 ) -> AppResult<Worker> {
-    require_manager(actor)?;
+    authz::own_organisation_as_manager(actor, "Programme managers manage worker profiles.")?;
     if let Some(date) = update.start_date {
         check_start_date(date)?;
     }

@@ -12,7 +12,7 @@ use crate::db::{self, Database};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::Actor;
 use crate::ids::{OrganisationId, UserId};
-use crate::validation::text;
+use crate::validation::{self, text};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -116,19 +116,7 @@ pub async fn record(
             .or_default()
             .push("must be 1 to 600".into());
     }
-    let today = Utc::now().date_naive();
-    if input.held_on > today {
-        errors
-            .entry("held_on".into())
-            .or_default()
-            .push("must not be in the future".into());
-    }
-    if input.held_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN) {
-        errors
-            .entry("held_on".into())
-            .or_default()
-            .push("must be in 2000 or later".into());
-    }
+    validation::past_day(input.held_on, "held_on", &mut errors);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
