@@ -20,6 +20,19 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
+/// A page of a catalogue, optionally only its active (or retired) entries.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ActivePageQuery {
+    /// `true`: in use; `false`: retired.
+    pub active: Option<bool>,
+    /// Items per page: 1 to 200, default 50.
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
 /// A validated page request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page {

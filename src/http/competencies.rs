@@ -13,7 +13,7 @@ use crate::competencies::signoffs::{self, Decision, Signoff, SignoffStatus};
 use crate::error::{AppResult, Problem};
 use crate::identity::Actor;
 use crate::ids::UserId;
-use crate::pagination::{Page, Paginated};
+use crate::pagination::{ActivePageQuery, Page, Paginated};
 use crate::state::AppState;
 use crate::supervisor_queue::{self, SupervisorQueue};
 
@@ -44,15 +44,6 @@ impl From<CompetencyRequest> for CompetencyInput {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ActiveQuery {
-    pub active: Option<bool>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// Add a competency to your organisation's framework (programme managers).
 #[utoipa::path(tag = "competencies", security(("bearer" = [])), request_body = CompetencyRequest,
     responses(
@@ -75,13 +66,13 @@ pub async fn create_competency(
 }
 
 /// Your organisation's competency framework.
-#[utoipa::path(tag = "competencies", security(("bearer" = [])), params(ActiveQuery),
+#[utoipa::path(tag = "competencies", security(("bearer" = [])), params(ActivePageQuery),
     responses((status = 200, description = "A page of competencies", body = Paginated<Competency>)))]
 #[get("/competencies")]
 pub async fn list_competencies(
     state: Data<AppState>,
     actor: Actor,
-    query: Query<ActiveQuery>,
+    query: Query<ActivePageQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::from_query(q.limit, q.cursor.as_deref())?;

@@ -10,7 +10,7 @@ use super::respond::{created, versioned};
 use crate::error::{AppResult, Problem};
 use crate::identity::Actor;
 use crate::ids::UserId;
-use crate::pagination::{Page, Paginated};
+use crate::pagination::{ActivePageQuery, Page, Paginated};
 use crate::state::AppState;
 use crate::training::modules::{self, Category, Module, ModuleInput};
 use crate::training::records::{self, ListFilter, RecordInput, RecordStatus, TrainingRecord};
@@ -44,15 +44,6 @@ impl From<ModuleRequest> for ModuleInput {
     }
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ModuleListQuery {
-    pub active: Option<bool>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// Add a module to your organisation's catalogue (programme managers).
 #[utoipa::path(
     tag = "training",
@@ -82,14 +73,14 @@ pub async fn create_module(
 #[utoipa::path(
     tag = "training",
     security(("bearer" = [])),
-    params(ModuleListQuery),
+    params(ActivePageQuery),
     responses((status = 200, description = "A page of modules", body = Paginated<Module>))
 )]
 #[get("/training-modules")]
 pub async fn list_modules(
     state: Data<AppState>,
     actor: Actor,
-    query: Query<ModuleListQuery>,
+    query: Query<ActivePageQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let page = Page::from_query(q.limit, q.cursor.as_deref())?;
