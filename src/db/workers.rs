@@ -31,6 +31,7 @@ pub struct WorkerChanges {
 
 #[derive(Debug, Default)]
 pub struct WorkerFilter {
+    pub user_id: Option<String>,
     pub organisation_id: Option<String>,
     pub supervisor_id: Option<String>,
     pub status: Option<String>,
@@ -68,6 +69,9 @@ pub fn list(
     limit: i64,
 ) -> QueryResult<Vec<WorkerRow>> {
     let mut query = workers::table.select(WorkerRow::as_select()).into_boxed();
+    if let Some(v) = &filter.user_id {
+        query = query.filter(workers::user_id.eq(v.clone()));
+    }
     if let Some(v) = &filter.organisation_id {
         query = query.filter(workers::organisation_id.eq(v.clone()));
     }

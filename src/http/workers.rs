@@ -105,6 +105,7 @@ pub async fn list_workers(
     let q = query.into_inner();
     let page = Page::from_query(q.limit, q.cursor.as_deref())?;
     let filter = WorkerFilter {
+        user_id: None,
         organisation_id: None,
         supervisor_id: q.supervisor_id.map(|s| s.to_db()),
         status: q.status.map(|s| s.as_str().to_string()),

@@ -292,24 +292,15 @@ pub async fn list_workers(
         "Workers belong to organisations; admins have none.",
     ))?;
     filter.organisation_id = Some(org.to_db());
-    let only_self = match actor.role {
-        Role::ProgrammeManager => None,
-        Role::Supervisor => {
-            filter.supervisor_id = Some(actor.user_id.to_db());
-            None
-        }
-        Role::PeerWorker => Some(actor.user_id.to_db()),
+    match actor.role {
+        Role::ProgrammeManager => {}
+        Role::Supervisor => filter.supervisor_id = Some(actor.user_id.to_db()),
+        Role::PeerWorker => filter.user_id = Some(actor.user_id.to_db()),
         Role::Admin => return Err(AppError::Forbidden("Workers belong to organisations.")),
-    };
+    }
     let (after, fetch) = (page.after.clone(), page.fetch());
     let rows = db
-        .run(move |conn| {
-            let mut rows = db::workers::list(conn, &filter, after.as_deref(), fetch)?;
-            if let Some(me) = only_self {
-                rows.retain(|r| r.user_id == me);
-            }
-            Ok(rows)
-        })
+        .run(move |conn| Ok(db::workers::list(conn, &filter, after.as_deref(), fetch)?))
         .await?;
     page.finish(rows, |r| r.user_id.clone())
         .try_map(Worker::try_from)

@@ -191,6 +191,19 @@ async fn profiles_are_kept_by_programme_managers(backend: Backend) {
         .len(),
         1
     );
+    // A worker sees their own profile however many come before it.
+    let late = app.user(&t.manager, "peer_worker", Some(&t.org)).await;
+    assert_eq!(
+        profile(app, &t.manager, &late.user_id, None).await.status,
+        201
+    );
+    let mine = app
+        .get("/api/v1/workers?limit=1")
+        .token(&late.access)
+        .send()
+        .await;
+    assert_eq!(items(&mine).len(), 1);
+    assert_eq!(items(&mine)[0]["id"], late.user_id.as_str());
 }
 
 async fn changing_the_supervisor_moves_access_at_once_and_keeps_history(backend: Backend) {
