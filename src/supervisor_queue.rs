@@ -35,10 +35,7 @@ pub async fn supervisor_queue(db: &Database, actor: &Actor) -> AppResult<Supervi
     let me = actor.user_id.to_db();
     db.run(move |conn| {
         let signoffs = db::queue::pending_signoffs(conn, &me, QUEUE_LIMIT)?;
-        let signoffs = signoffs
-            .into_iter()
-            .map(|row| crate::competencies::signoffs::with_history(conn, row))
-            .collect::<AppResult<Vec<_>>>()?;
+        let signoffs = crate::competencies::signoffs::with_histories(conn, signoffs)?;
         let training = db::queue::unverified_training(conn, &me, QUEUE_LIMIT)?
             .into_iter()
             .map(TrainingRecord::try_from)

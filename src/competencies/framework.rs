@@ -171,12 +171,19 @@ pub async fn list(
     let rows = db
         .run(move |conn| {
             let rows = db::competencies::list(conn, &org.to_db(), active, after.as_deref(), fetch)?;
-            rows.into_iter()
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let mut assessors: std::collections::HashMap<String, Vec<String>> =
+                std::collections::HashMap::new();
+            for (competency, user) in db::competencies::assessors_of(conn, &ids)? {
+                assessors.entry(competency).or_default().push(user);
+            }
+            Ok(rows
+                .into_iter()
                 .map(|r| {
-                    let assessors = db::competencies::assessors(conn, &r.id)?;
-                    Ok((r, assessors))
+                    let of = assessors.remove(&r.id).unwrap_or_default();
+                    (r, of)
                 })
-                .collect::<AppResult<Vec<_>>>()
+                .collect::<Vec<_>>())
         })
         .await?;
     page.finish(rows, |(r, _)| r.id.clone())

@@ -112,10 +112,23 @@ fn to_signoff(row: SignoffRow, events: Vec<SignoffEventRow>) -> AppResult<Signof
     })
 }
 
-/// A sign-off with its history.
-pub fn with_history(conn: &mut DbConn, row: SignoffRow) -> AppResult<Signoff> {
-    let events = db::competencies::events(conn, &row.id)?;
-    to_signoff(row, events)
+/// Sign-offs with their histories, read in one query whatever their number.
+pub fn with_histories(conn: &mut DbConn, rows: Vec<SignoffRow>) -> AppResult<Vec<Signoff>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut by_signoff: std::collections::HashMap<String, Vec<SignoffEventRow>> =
+        std::collections::HashMap::new();
+    for event in db::competencies::events_of(conn, &ids)? {
+        by_signoff
+            .entry(event.signoff_id.clone())
+            .or_default()
+            .push(event);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let events = by_signoff.remove(&row.id).unwrap_or_default();
+            to_signoff(row, events)
+        })
+        .collect()
 }
 
 fn reload(conn: &mut DbConn, id: &str) -> AppResult<Signoff> {
@@ -330,7 +343,7 @@ pub async fn list(
 ) -> AppResult<Paginated<Signoff>> {
     let actor = actor.clone();
     let (after, fetch) = (page.after.clone(), page.fetch());
-    let rows = db
+    let signoffs = db
         .run(move |conn| {
             workers::load_visible(conn, &actor, worker)?;
             let rows = db::competencies::list_signoffs(
@@ -340,16 +353,10 @@ pub async fn list(
                 after.as_deref(),
                 fetch,
             )?;
-            rows.into_iter()
-                .map(|r| {
-                    let events = db::competencies::events(conn, &r.id)?;
-                    Ok((r, events))
-                })
-                .collect::<AppResult<Vec<_>>>()
+            with_histories(conn, rows)
         })
         .await?;
-    page.finish(rows, |(r, _)| r.id.clone())
-        .try_map(|(r, e)| to_signoff(r, e))
+    Ok(page.finish(signoffs, |s| s.id.clone()))
 }
 
 /// What a decision does.

@@ -324,3 +324,36 @@ pub fn competent_observations(
         .count()
         .get_result(conn)
 }
+
+/// The history of several sign-offs in one query, oldest first within each.
+pub fn events_of(conn: &mut DbConn, signoff_ids: &[String]) -> QueryResult<Vec<SignoffEventRow>> {
+    if signoff_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    signoff_events::table
+        .filter(signoff_events::signoff_id.eq_any(signoff_ids))
+        .order(signoff_events::id.asc())
+        .select(SignoffEventRow::as_select())
+        .load(conn)
+}
+
+/// (competency, assessor) pairs of several competencies in one query.
+pub fn assessors_of(
+    conn: &mut DbConn,
+    competency_ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    if competency_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    competency_assessors::table
+        .filter(competency_assessors::competency_id.eq_any(competency_ids))
+        .order((
+            competency_assessors::competency_id.asc(),
+            competency_assessors::user_id.asc(),
+        ))
+        .select((
+            competency_assessors::competency_id,
+            competency_assessors::user_id,
+        ))
+        .load(conn)
+}
