@@ -177,6 +177,7 @@ pub struct SignoffRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
+    /// Why, in words the person can act on (at most 1000 characters).
     pub reason: String,
 }
 

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::competencies::ReasonRequest;
 use super::extract::{ApiJson, IfMatch};
 use super::respond::{created, versioned};
 use crate::error::{AppResult, Problem};
@@ -184,13 +185,6 @@ impl From<RecordRequest> for RecordInput {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RejectRequest {
-    /// Why, in words the worker can act on (at most 1000 characters).
-    pub reason: String,
-}
-
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -366,7 +360,7 @@ pub async fn verify_training_record(
     tag = "training",
     security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid)),
-    request_body = RejectRequest,
+    request_body = ReasonRequest,
     responses(
         (status = 200, description = "Rejected", body = TrainingRecord),
         (status = 403, description = "Not the worker's supervisor, or your own record", body = Problem, content_type = "application/problem+json"),
@@ -378,7 +372,7 @@ pub async fn reject_training_record(
     state: Data<AppState>,
     actor: Actor,
     id: Path<uuid::Uuid>,
-    body: ApiJson<RejectRequest>,
+    body: ApiJson<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
     let record = records::decide_record(
         &state.db,
