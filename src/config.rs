@@ -198,6 +198,9 @@ pub enum LogFormat {
 pub struct LogSettings {
     pub format: LogFormat,
     pub filter: String,
+    /// Adds a `Server-Timing` header with each request's database queries and time, for
+    /// developers' tools and the query-count tests; off in production.
+    pub server_timing: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

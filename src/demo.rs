@@ -20,10 +20,14 @@ use crate::training::modules::{self, Category, ModuleInput};
 use crate::training::records::{self, RecordInput};
 use crate::workers::supervision::{self, SessionInput, SessionKind};
 use crate::workers::{self, NewWorker};
+use crate::{pathway, salary};
 
 pub const DEMO_ORGANISATION: &str = "Demo: North West HCV Peer Service";
 pub const DEMO_DOMAIN: &str = "demo.peerpath.invalid";
 const MODULES_CSV: &str = include_str!("../seed/hcv-modules.csv");
+/// The statutory and mandatory subjects of the catalogue (safeguarding, information
+/// governance, infection prevention and control, the other statutory subjects).
+const MANDATORY_MODULES: &[&str] = &["HCV-13", "HCV-14", "HCV-15", "HCV-19"];
 
 /// (code, domain, title, observed practices needed)
 const COMPETENCIES: &[(&str, &str, &str, i32)] = &[
@@ -107,6 +111,58 @@ const WORKERS: &[(&str, (i32, u32, u32))] = &[
     ("Sam O'Rourke", (2025, 3, 10)),
     ("Jo Whitfield", (2025, 10, 6)),
 ];
+
+/// (name, AfC band, months in the stage before, supervision hours, modules, competencies)
+type StageSeed = (
+    &'static str,
+    Option<u8>,
+    i32,
+    f64,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// The demo pathway: peer support workers on band 3, advanced peer support workers on
+/// band 4, peer case workers on band 5.
+const STAGES: &[StageSeed] = &[
+    ("Peer volunteer", None, 0, 0.0, &[], &[]),
+    (
+        "Peer support worker",
+        Some(3),
+        3,
+        6.0,
+        &["HCV-01", "HCV-02", "HCV-03", "HCV-18"],
+        &["C-01", "C-10"],
+    ),
+    (
+        "Advanced peer support worker",
+        Some(4),
+        12,
+        20.0,
+        &["HCV-04", "HCV-05", "HCV-08", "HCV-12", "HCV-13"],
+        &["C-02", "C-03", "C-06", "C-09"],
+    ),
+    (
+        "Peer case worker",
+        Some(5),
+        18,
+        40.0,
+        &["HCV-07", "HCV-09", "HCV-10", "HCV-16", "HCV-17"],
+        &["C-05", "C-07", "C-11", "C-12"],
+    ),
+    (
+        "Peer lead",
+        Some(6),
+        24,
+        60.0,
+        &["HCV-14", "HCV-19"],
+        &["C-13"],
+    ),
+];
+
+fn uuid(id: &str) -> AppResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(id).map_err(|e| AppError::internal(e.to_string()))
+}
 
 pub enum SeedOutcome {
     Loaded { password: Option<String> },
@@ -245,6 +301,7 @@ pub async fn seed(
 
     // The catalogue, from the seed file.
     let mut module_ids = vec![];
+    let mut module_codes = vec![];
     for line in MODULES_CSV.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split(',').collect();
         let (code, title, cat, validity) = (
@@ -264,9 +321,11 @@ pub async fn seed(
                 typical_hours: Some(3.0),
                 validity_months: validity.trim().parse().ok(),
                 active: Some(true),
+                mandatory: Some(MANDATORY_MODULES.contains(&code)),
             },
         )
         .await?;
+        module_codes.push((module.code.clone(), module.id.clone()));
         module_ids.push((module.id, module.validity_months));
     }
 
@@ -292,6 +351,8 @@ pub async fn seed(
         .map_err(|e| AppError::internal(e.to_string()))?;
     framework::set_assessor(db, &manager, fibroscan, sup_b, true).await?;
 
+    let stages = seed_pathway(db, &manager, &module_codes, &competency_ids).await?;
+
     let today = Utc::now().date_naive();
     for (i, (name, (y, m, d))) in WORKERS.iter().enumerate() {
         let user = people
@@ -311,6 +372,7 @@ pub async fn seed(
         )
         .await?;
         let me = actor(user, Role::PeerWorker, Some(org));
+        place_and_pay(db, &manager, supervisor, user, start, &stages).await?;
         let tenure_months = (today.signed_duration_since(start).num_days() / 30).max(1) as u32;
         // Longer-serving workers have done more of the catalogue.
         let done = (module_ids.len() * (tenure_months.min(36) as usize) / 36).max(3);
@@ -416,4 +478,103 @@ pub async fn seed(
     Ok(SeedOutcome::Loaded {
         password: generated.then_some(password),
     })
+}
+
+/// Creates the demo pathway; answers its stage ids in order.
+async fn seed_pathway(
+    db: &Database,
+    manager: &Actor,
+    modules: &[(String, String)],
+    competencies: &[(String, i32)],
+) -> AppResult<Vec<uuid::Uuid>> {
+    let created = pathway::create(
+        db,
+        manager,
+        "HCV peer pathway",
+        Some("From volunteering to leading peer work in the hepatitis C team"),
+    )
+    .await?;
+    let id = uuid(&created.id)?;
+    let ids = |codes: &[&str], all: &[(String, String)]| -> AppResult<Vec<uuid::Uuid>> {
+        codes
+            .iter()
+            .filter_map(|c| all.iter().find(|(code, _)| code == c))
+            .map(|(_, id)| uuid(id))
+            .collect()
+    };
+    let competency_codes: Vec<(String, String)> = COMPETENCIES
+        .iter()
+        .zip(competencies)
+        .map(|((code, ..), (id, _))| ((*code).to_string(), id.clone()))
+        .collect();
+    let mut stage_ids = vec![];
+    for (name, band, months, hours, module_codes, comp_codes) in STAGES {
+        let band_id = band.map(|b| uuid(&salary::afc_band_id(b))).transpose()?;
+        let p = pathway::add_stage(
+            db,
+            manager,
+            id,
+            pathway::StageInput {
+                name: (*name).into(),
+                band_id,
+                min_months_in_previous: *months,
+                supervision_hours: *hours,
+                module_ids: ids(module_codes, modules)?,
+                competency_ids: ids(comp_codes, &competency_codes)?,
+            },
+        )
+        .await?;
+        let stage = p.stages.last().ok_or(AppError::NotFound)?;
+        stage_ids.push(uuid(&stage.id)?);
+    }
+    Ok(stage_ids)
+}
+
+/// Places a worker by tenure (under a year: peer support worker; under three: advanced;
+/// then peer case worker), with the pay of their stage and an appraisal this year.
+async fn place_and_pay(
+    db: &Database,
+    manager: &Actor,
+    supervisor: &Actor,
+    worker: UserId,
+    start: NaiveDate,
+    stages: &[uuid::Uuid],
+) -> AppResult<()> {
+    let today = Utc::now().date_naive();
+    let years = |n: u32| start.checked_add_months(Months::new(12 * n)).unwrap_or(start);
+    let placements: Vec<(usize, NaiveDate)> = [(1, start), (2, years(1)), (3, years(3))]
+        .into_iter()
+        .filter(|(_, since)| *since <= today)
+        .collect();
+    // The national pay tables start in April 2024.
+    let first_table = NaiveDate::from_ymd_opt(2024, 4, 1).unwrap_or(start);
+    let mut pay: Vec<(NaiveDate, usize)> = vec![];
+    for (stage, since) in &placements {
+        pathway::place(db, manager, worker, stages[*stage], *since).await?;
+        let from = (*since).max(first_table);
+        // Stages before the first table collapse onto its day: the later stage's pay holds.
+        pay.retain(|(day, _)| *day != from);
+        pay.push((from, *stage));
+    }
+    for (from, stage) in pay {
+        let band = STAGES[stage].1.unwrap_or(3);
+        salary::history::assign(
+            db,
+            manager,
+            worker,
+            salary::history::AssignInput {
+                band_id: uuid(&salary::afc_band_id(band))?,
+                point: 1,
+                effective_from: from,
+                reason: salary::history::Reason::Appointment,
+                note: Some(format!("Appointed as {}", STAGES[stage].0)),
+            },
+        )
+        .await?;
+    }
+    if start < today - Days::new(90) {
+        salary::steps::record_appraisal(db, supervisor, worker, today - Days::new(60), None)
+            .await?;
+    }
+    Ok(())
 }

@@ -25,12 +25,15 @@ pub enum Job {
     TrainingExpiryReminders,
     /// Tells supervisors how many sign-off requests have waited too long.
     WaitingSignoffReminders,
+    /// Tells workers and programme managers of pay steps due within 30 days, not yet met.
+    PayStepWarnings,
 }
 
 /// In this order: reminders first, so that a digest reader's reminders join today's digest.
 pub const JOBS: &[Job] = &[
     Job::TrainingExpiryReminders,
     Job::WaitingSignoffReminders,
+    Job::PayStepWarnings,
     Job::DailyDigest,
     Job::PurgeExpiredTokens,
 ];
@@ -42,6 +45,7 @@ impl Job {
             Self::PurgeExpiredTokens => "identity.purge_expired_tokens",
             Self::TrainingExpiryReminders => "training.expiry_reminders",
             Self::WaitingSignoffReminders => "competencies.waiting_signoff_reminders",
+            Self::PayStepWarnings => "salary.pay_step_warnings",
         }
     }
 }
@@ -93,6 +97,9 @@ pub async fn tick(
             }
             Job::WaitingSignoffReminders => {
                 remind_waiting_signoffs(db, notifications, settings, now, &period).await?
+            }
+            Job::PayStepWarnings => {
+                crate::salary::steps::warn_unmet(db, notifications, now.date()).await?
             }
             Job::PurgeExpiredTokens => {
                 db.write(move |conn| {

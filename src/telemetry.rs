@@ -1,7 +1,8 @@
 //! Logging, request ids and metrics.
 //! What is never logged is written down in docs/LOGGING.md.
 
-use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -14,9 +15,11 @@ use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, LogSettings};
+use crate::db::{DbStats, REQUEST_DB};
 use crate::error::{PROBLEM_JSON, problem_for_status};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
 
 /// The request id, in the request's extensions for handlers and extractors.
 #[derive(Clone, Debug)]
@@ -95,7 +98,15 @@ pub async fn observe(
         path = %req.path(),
     );
     let started = Instant::now();
-    let response = next.call(req).instrument(span.clone()).await?;
+    let server_timing = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .is_some_and(|s| s.settings.log.server_timing);
+    let db = Arc::new(DbStats::default());
+    let response = REQUEST_DB
+        .scope(db.clone(), next.call(req).instrument(span.clone()))
+        .await?;
+    let queries = db.queries.load(Ordering::Relaxed);
+    let db_ms = db.micros.load(Ordering::Relaxed) as f64 / 1000.0;
 
     let status = response.status();
     let route = response
@@ -106,12 +117,14 @@ pub async fn observe(
     metrics::counter!("http_requests_total",
         "method" => method.clone(), "route" => route.clone(), "status" => status.as_u16().to_string())
     .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route.clone())
         .record(elapsed);
+    metrics::histogram!("http_request_db_queries", "route" => route).record(queries as f64);
     span.in_scope(|| {
         tracing::info!(
             status = status.as_u16(),
             latency_ms = (elapsed * 1000.0).round() as u64,
+            db_queries = queries,
             "request finished"
         );
     });
@@ -132,6 +145,12 @@ pub async fn observe(
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
+    }
+    if server_timing
+        && let Ok(value) =
+            HeaderValue::from_str(&format!("db;dur={db_ms:.2};desc=\"{queries} queries\""))
+    {
+        response.headers_mut().insert(SERVER_TIMING, value);
     }
     Ok(response)
 }

@@ -357,3 +357,35 @@ pub fn assessors_of(
         ))
         .load(conn)
 }
+
+/// A worker's sign-offs of several competencies, oldest first.
+pub fn signoffs_of(
+    conn: &mut DbConn,
+    worker_id: &str,
+    competency_ids: &[String],
+) -> QueryResult<Vec<SignoffRow>> {
+    competency_signoffs::table
+        .filter(competency_signoffs::worker_id.eq(worker_id))
+        .filter(competency_signoffs::competency_id.eq_any(competency_ids))
+        .order((
+            competency_signoffs::created_at.asc(),
+            competency_signoffs::id.asc(),
+        ))
+        .select(SignoffRow::as_select())
+        .load(conn)
+}
+
+/// Competent observations of a worker per competency, for several competencies.
+pub fn competent_counts(
+    conn: &mut DbConn,
+    worker_id: &str,
+    competency_ids: &[String],
+) -> QueryResult<Vec<(String, i64)>> {
+    observations::table
+        .filter(observations::worker_id.eq(worker_id))
+        .filter(observations::competency_id.eq_any(competency_ids))
+        .filter(observations::outcome.eq("competent"))
+        .group_by(observations::competency_id)
+        .select((observations::competency_id, diesel::dsl::count_star()))
+        .load(conn)
+}

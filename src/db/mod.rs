@@ -9,8 +9,12 @@ pub mod migrations;
 pub mod networks;
 pub mod notifications;
 pub mod organisations;
+pub mod pathways;
+pub mod pauses;
+pub mod progressions;
 pub mod queue;
 pub mod reminders;
+pub mod salary;
 pub mod scheduled_runs;
 pub mod schema;
 pub mod sessions;
@@ -19,11 +23,16 @@ pub mod training;
 pub mod users;
 pub mod workers;
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, InstrumentationEvent, SimpleConnection, TransactionManager,
+};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
@@ -31,6 +40,29 @@ use diesel::sqlite::SqliteConnection;
 
 use crate::config::DatabaseSettings;
 use crate::error::{AppError, AppResult};
+
+thread_local! {
+    /// Statements run on this thread, for counting a request's queries.
+    static QUERIES: Cell<u64> = const { Cell::new(0) };
+}
+
+tokio::task_local! {
+    /// The database work of the request being served, where one is.
+    pub static REQUEST_DB: Arc<DbStats>;
+}
+
+/// Queries and time a request spent in the database.
+#[derive(Debug, Default)]
+pub struct DbStats {
+    pub queries: AtomicU64,
+    pub micros: AtomicU64,
+}
+
+fn count_queries(event: InstrumentationEvent<'_>) {
+    if let InstrumentationEvent::StartQuery { .. } = event {
+        QUERIES.with(|q| q.set(q.get() + 1));
+    }
+}
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
@@ -102,6 +134,7 @@ impl ManageConnection for Manager {
                     PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute("SET TIME ZONE 'UTC'")
                     .map_err(r2d2::Error::QueryError)?;
+                conn.set_instrumentation(count_queries);
                 Ok(DbConn::Postgres(conn))
             }
             Target::Sqlite(path) => {
@@ -115,6 +148,7 @@ impl ManageConnection for Manager {
                     self.busy_timeout_ms
                 ))
                 .map_err(r2d2::Error::QueryError)?;
+                conn.set_instrumentation(count_queries);
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -175,12 +209,25 @@ impl Database {
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
-        actix_web::web::block(move || {
+        let (result, queries, elapsed) = actix_web::web::block(move || {
             let _entered = span.enter();
-            let mut conn = pool.get()?;
-            f(&mut conn)
+            let mut conn = match pool.get() {
+                Ok(conn) => conn,
+                Err(e) => return (Err(e.into()), 0, Duration::ZERO),
+            };
+            let (before, started) = (QUERIES.with(Cell::get), Instant::now());
+            let result = f(&mut conn);
+            (result, QUERIES.with(Cell::get) - before, started.elapsed())
         })
-        .await?
+        .await?;
+        let _ = REQUEST_DB.try_with(|stats| {
+            stats.queries.fetch_add(queries, Ordering::Relaxed);
+            stats.micros.fetch_add(
+                u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+        });
+        result
     }
 
     /// `run` inside a write transaction (immediate on SQLite).

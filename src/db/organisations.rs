@@ -13,6 +13,7 @@ pub struct OrganisationRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub supervisors_see_pay: bool,
 }
 
 pub fn insert(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<OrganisationRow> {
@@ -69,4 +70,18 @@ pub fn rename(
         organisations::updated_at.eq(now),
     ))
     .execute(conn)
+}
+
+pub fn set_supervisors_see_pay(
+    conn: &mut DbConn,
+    id: &str,
+    value: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(organisations::table.find(id))
+        .set((
+            organisations::supervisors_see_pay.eq(value),
+            organisations::updated_at.eq(now),
+        ))
+        .execute(conn)
 }

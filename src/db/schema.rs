@@ -9,6 +9,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        supervisors_see_pay -> Bool,
     }
 }
 
@@ -199,6 +200,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        mandatory -> Bool,
     }
 }
 
@@ -314,6 +316,177 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    salary_bands (id) {
+        id -> Text,
+        organisation_id -> Nullable<Text>,
+        code -> Text,
+        code_key -> Text,
+        name -> Text,
+        currency -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pay_tables (id) {
+        id -> Text,
+        band_id -> Text,
+        effective_from -> Date,
+        source -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pay_points (pay_table_id, point) {
+        pay_table_id -> Text,
+        point -> Integer,
+        annual_minor -> BigInt,
+        years_to_next -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    salary_assignments (id) {
+        id -> Text,
+        worker_id -> Text,
+        organisation_id -> Text,
+        band_id -> Text,
+        pay_table_id -> Text,
+        point -> Integer,
+        annual_minor -> BigInt,
+        currency -> Text,
+        effective_from -> Date,
+        reason -> Text,
+        note -> Text,
+        approved_by -> Text,
+        progression_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pathways (id) {
+        id -> Text,
+        organisation_id -> Text,
+        name -> Text,
+        name_key -> Text,
+        description -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pathway_stages (id) {
+        id -> Text,
+        pathway_id -> Text,
+        position -> Integer,
+        name -> Text,
+        band_id -> Nullable<Text>,
+        min_months_in_previous -> Integer,
+        supervision_minutes -> Integer,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stage_modules (stage_id, module_id) {
+        stage_id -> Text,
+        module_id -> Text,
+    }
+}
+
+diesel::table! {
+    stage_competencies (stage_id, competency_id) {
+        stage_id -> Text,
+        competency_id -> Text,
+    }
+}
+
+diesel::table! {
+    stage_history (id) {
+        id -> Text,
+        worker_id -> Text,
+        organisation_id -> Text,
+        pathway_id -> Text,
+        stage_id -> Text,
+        stage_name -> Text,
+        started_on -> Date,
+        ended_on -> Nullable<Date>,
+        reason -> Text,
+        progression_id -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    progressions (id) {
+        id -> Text,
+        worker_id -> Text,
+        organisation_id -> Text,
+        from_stage_id -> Text,
+        to_stage_id -> Text,
+        to_stage_name -> Text,
+        status -> Text,
+        rationale -> Text,
+        proposed_by -> Text,
+        eligible_when_proposed -> Bool,
+        proposal_snapshot -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+        effective_on -> Nullable<Date>,
+        eligible_when_decided -> Nullable<Bool>,
+        decision_snapshot -> Nullable<Text>,
+        override_reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appraisals (id) {
+        id -> Text,
+        worker_id -> Text,
+        organisation_id -> Text,
+        held_on -> Date,
+        appraiser_id -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    wellbeing_pauses (id) {
+        id -> Text,
+        worker_id -> Text,
+        organisation_id -> Text,
+        starts_on -> Date,
+        planned_return_on -> Nullable<Date>,
+        ended_on -> Nullable<Date>,
+        category -> Text,
+        recorded_by -> Text,
+        ended_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(pay_tables -> salary_bands (band_id));
+diesel::joinable!(pay_points -> pay_tables (pay_table_id));
+diesel::joinable!(pathway_stages -> pathways (pathway_id));
+diesel::joinable!(stage_modules -> pathway_stages (stage_id));
+diesel::joinable!(stage_modules -> training_modules (module_id));
+diesel::joinable!(stage_competencies -> pathway_stages (stage_id));
+diesel::joinable!(stage_competencies -> competencies (competency_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     networks,
@@ -337,4 +510,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     signoff_events,
     observations,
     supervision_sessions,
+    salary_bands,
+    pay_tables,
+    pay_points,
+    salary_assignments,
+    pathways,
+    pathway_stages,
+    stage_modules,
+    stage_competencies,
+    stage_history,
+    progressions,
+    appraisals,
+    wellbeing_pauses,
 );

@@ -53,3 +53,25 @@ pub fn confirm(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<u
     .set(supervision_sessions::confirmed_at.eq(now))
     .execute(conn)
 }
+
+/// Minutes of a worker's supervision held on or after `since`: (confirmed, unconfirmed).
+pub fn minutes_since(
+    conn: &mut DbConn,
+    worker_id: &str,
+    since: NaiveDate,
+) -> QueryResult<(i64, i64)> {
+    let rows: Vec<(Option<NaiveDateTime>, i32)> = supervision_sessions::table
+        .filter(supervision_sessions::worker_id.eq(worker_id))
+        .filter(supervision_sessions::held_on.ge(since))
+        .select((
+            supervision_sessions::confirmed_at,
+            supervision_sessions::minutes,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .fold((0, 0), |(c, u), (confirmed, minutes)| match confirmed {
+            Some(_) => (c + i64::from(minutes), u),
+            None => (c, u + i64::from(minutes)),
+        }))
+}

@@ -22,6 +22,7 @@ pub struct ModuleRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub mandatory: bool,
 }
 
 #[derive(Debug, AsChangeset)]
@@ -35,6 +36,7 @@ pub struct ModuleChanges {
     pub typical_minutes: Option<i32>,
     pub validity_months: Option<i32>,
     pub active: bool,
+    pub mandatory: bool,
 }
 
 pub fn insert_module(conn: &mut DbConn, row: &ModuleRow) -> QueryResult<usize> {
@@ -257,4 +259,51 @@ pub fn set_expiry(
     diesel::update(training_records::table.find(id))
         .set(training_records::expires_on.eq(expires_on))
         .execute(conn)
+}
+
+/// A worker's verified or logged records of several modules (what eligibility weighs).
+pub fn standing_records(
+    conn: &mut DbConn,
+    worker_id: &str,
+    module_ids: &[String],
+) -> QueryResult<Vec<RecordRow>> {
+    training_records::table
+        .filter(training_records::worker_id.eq(worker_id))
+        .filter(training_records::module_id.eq_any(module_ids))
+        .filter(training_records::status.eq_any(["logged", "verified"]))
+        .order(training_records::completed_on.asc())
+        .select(RecordRow::as_select())
+        .load(conn)
+}
+
+/// (worker, module, expiry) of the verified records of several workers in several modules.
+pub fn verified_expiries(
+    conn: &mut DbConn,
+    worker_ids: &[String],
+    module_ids: &[String],
+) -> QueryResult<Vec<(String, String, Option<NaiveDate>)>> {
+    training_records::table
+        .filter(training_records::worker_id.eq_any(worker_ids))
+        .filter(training_records::module_id.eq_any(module_ids))
+        .filter(training_records::status.eq("verified"))
+        .select((
+            training_records::worker_id,
+            training_records::module_id,
+            training_records::expires_on,
+        ))
+        .load(conn)
+}
+
+/// The active statutory and mandatory modules of several organisations.
+pub fn mandatory_modules(
+    conn: &mut DbConn,
+    organisation_ids: &[String],
+) -> QueryResult<Vec<ModuleRow>> {
+    training_modules::table
+        .filter(training_modules::organisation_id.eq_any(organisation_ids))
+        .filter(training_modules::mandatory.eq(true))
+        .filter(training_modules::active.eq(true))
+        .order(training_modules::code_key.asc())
+        .select(ModuleRow::as_select())
+        .load(conn)
 }

@@ -132,3 +132,26 @@ pub fn set_password_hash(
         ))
         .execute(conn)
 }
+
+/// (id, display name) of several users.
+pub fn names_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load(conn)
+}
+
+/// The ids of an organisation's active users with a role.
+pub fn active_with_role(
+    conn: &mut DbConn,
+    organisation_id: &str,
+    role: &str,
+) -> QueryResult<Vec<String>> {
+    users::table
+        .filter(users::organisation_id.eq(organisation_id))
+        .filter(users::role.eq(role))
+        .filter(users::active.eq(true))
+        .order(users::id.asc())
+        .select(users::id)
+        .load(conn)
+}

@@ -11,7 +11,9 @@ mod networks;
 mod notifications;
 mod openapi;
 mod organisations;
+mod pathways;
 mod respond;
+mod salary;
 mod training;
 mod users;
 mod workers;
@@ -52,6 +54,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(organisations::list_organisations)
                 .service(organisations::get_organisation)
                 .service(organisations::update_organisation)
+                .service(organisations::get_settings)
+                .service(organisations::update_settings)
                 .service(networks::create_network)
                 .service(networks::list_networks)
                 .service(networks::get_network)
@@ -99,7 +103,34 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(competencies::revoke_signoff)
                 .service(competencies::create_observation)
                 .service(competencies::list_observations)
-                .service(competencies::get_supervisor_queue),
+                .service(competencies::get_supervisor_queue)
+                .service(pathways::create_pathway)
+                .service(pathways::list_pathways)
+                .service(pathways::get_pathway)
+                .service(pathways::update_pathway)
+                .service(pathways::add_stage)
+                .service(pathways::update_stage)
+                .service(pathways::place_worker)
+                .service(pathways::stage_history)
+                .service(pathways::get_pathway_summary)
+                .service(pathways::propose_progression)
+                .service(pathways::list_worker_progressions)
+                .service(pathways::list_progressions)
+                .service(pathways::get_progression)
+                .service(pathways::approve_progression)
+                .service(pathways::decline_progression)
+                .service(pathways::start_pause)
+                .service(pathways::end_pause)
+                .service(pathways::list_pauses)
+                .service(salary::create_band)
+                .service(salary::list_bands)
+                .service(salary::get_band)
+                .service(salary::add_pay_table)
+                .service(salary::salary_history)
+                .service(salary::assign_salary)
+                .service(salary::record_appraisal)
+                .service(salary::list_appraisals)
+                .service(salary::list_pay_steps),
         );
 }
 

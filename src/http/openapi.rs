@@ -27,6 +27,8 @@ use crate::error::{PROBLEM_JSON, Problem};
         (name = "workers", description = "Worker profiles and their supervisors"),
         (name = "training", description = "The module catalogue and training records"),
         (name = "competencies", description = "The competency framework, sign-offs, observed practice, the supervisor queue"),
+        (name = "pathways", description = "Career pathways, stages, eligibility, progressions"),
+        (name = "pay", description = "Salary bands and pay tables, salary history, appraisals, pay steps"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

@@ -1,6 +1,6 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path, Query};
-use actix_web::{HttpResponse, get, patch, post};
+use actix_web::{HttpResponse, get, patch, post, put};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -10,7 +10,7 @@ use crate::error::{AppResult, Problem};
 use crate::idempotency::{self, Attempt};
 use crate::identity::Actor;
 use crate::ids::OrganisationId;
-use crate::organisations::{self, Organisation};
+use crate::organisations::{self, Organisation, OrganisationSettings};
 use crate::pagination::{Page, PageQuery, Paginated};
 use crate::state::AppState;
 
@@ -139,4 +139,43 @@ pub async fn update_organisation(
     )
     .await?;
     Ok(versioned(StatusCode::OK, org.version, &org))
+}
+
+/// An organisation's settings (anyone in it).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "The settings", body = OrganisationSettings))
+)]
+#[get("/organisations/{id}/settings")]
+pub async fn get_settings(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<OrganisationId>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(organisations::settings(&state.db, &actor, id.into_inner()).await?))
+}
+
+/// Change an organisation's settings (its programme managers, admins).
+#[utoipa::path(
+    tag = "organisations",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    request_body = OrganisationSettings,
+    responses(
+        (status = 200, description = "The settings", body = OrganisationSettings),
+        (status = 403, description = "Programme managers and admins only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/organisations/{id}/settings")]
+pub async fn update_settings(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<OrganisationId>,
+    body: ApiJson<OrganisationSettings>,
+) -> AppResult<HttpResponse> {
+    let settings =
+        organisations::update_settings(&state.db, &actor, id.into_inner(), body.value).await?;
+    Ok(HttpResponse::Ok().json(settings))
 }

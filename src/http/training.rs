@@ -29,6 +29,8 @@ pub struct ModuleRequest {
     pub validity_months: Option<i32>,
     /// `false` retires the module.
     pub active: Option<bool>,
+    /// Statutory and mandatory training, which a pay step needs in date (default `false`).
+    pub mandatory: Option<bool>,
 }
 
 impl From<ModuleRequest> for ModuleInput {
@@ -41,6 +43,7 @@ impl From<ModuleRequest> for ModuleInput {
             typical_hours: r.typical_hours,
             validity_months: r.validity_months,
             active: r.active,
+            mandatory: r.mandatory,
         }
     }
 }

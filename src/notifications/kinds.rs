@@ -15,6 +15,8 @@ pub enum Kind {
     TrainingRejected,
     TrainingExpiring,
     SignoffsWaiting,
+    ProgressionDecided,
+    PayStepAtRisk,
     Digest,
 }
 
@@ -28,6 +30,8 @@ pub const ALL: &[Kind] = &[
     Kind::TrainingRejected,
     Kind::TrainingExpiring,
     Kind::SignoffsWaiting,
+    Kind::ProgressionDecided,
+    Kind::PayStepAtRisk,
     Kind::Digest,
 ];
 
@@ -43,6 +47,8 @@ impl Kind {
             Self::TrainingRejected => "training_rejected",
             Self::TrainingExpiring => "training_expiring",
             Self::SignoffsWaiting => "signoffs_waiting",
+            Self::ProgressionDecided => "progression_decided",
+            Self::PayStepAtRisk => "pay_step_at_risk",
             Self::Digest => "digest",
         }
     }
@@ -70,6 +76,8 @@ impl Kind {
                 | Self::TrainingRejected
                 | Self::TrainingExpiring
                 | Self::SignoffsWaiting
+                | Self::ProgressionDecided
+                | Self::PayStepAtRisk
         )
     }
 

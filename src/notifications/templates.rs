@@ -28,6 +28,8 @@ const TEMPLATES: &[(&str, &str)] = kind_templates!(
     "training_rejected",
     "training_expiring",
     "signoffs_waiting",
+    "progression_decided",
+    "pay_step_at_risk",
     "digest",
 );
 

@@ -62,6 +62,7 @@ where
                 version: 1,
                 created_at: now,
                 updated_at: now,
+                supervisors_see_pay: false,
             },
         )?;
         let org = Organisation::try_from(row)?;
@@ -139,6 +140,67 @@ pub async fn rename_organisation(
         Organisation::try_from(
             db::organisations::find(conn, &id.to_db())?.ok_or(AppError::NotFound)?,
         )
+    })
+    .await
+}
+
+/// What an organisation decides for itself.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationSettings {
+    /// Whether supervisors see their supervisees' pay (off unless the organisation allows it).
+    pub supervisors_see_pay: bool,
+}
+
+/// Reads the settings (anyone in the organisation, admins).
+pub async fn settings(
+    db: &Database,
+    actor: &Actor,
+    id: OrganisationId,
+) -> AppResult<OrganisationSettings> {
+    authz::can_see_organisation(actor, id)?;
+    let row = db
+        .run(move |conn| db::organisations::find(conn, &id.to_db())?.ok_or(AppError::NotFound))
+        .await?;
+    Ok(OrganisationSettings {
+        supervisors_see_pay: row.supervisors_see_pay,
+    })
+}
+
+/// Changes the settings (the organisation's programme managers, admins).
+pub async fn update_settings(
+    db: &Database,
+    actor: &Actor,
+    id: OrganisationId,
+    new: OrganisationSettings,
+) -> AppResult<OrganisationSettings> {
+    authz::can_see_organisation(actor, id)?;
+    if !matches!(
+        actor.role,
+        crate::identity::Role::Admin | crate::identity::Role::ProgrammeManager
+    ) {
+        return Err(AppError::Forbidden(
+            "Programme managers change their organisation's settings.",
+        ));
+    }
+    let actor = actor.clone();
+    db.write(move |conn| {
+        if db::organisations::set_supervisors_see_pay(
+            conn,
+            &id.to_db(),
+            new.supervisors_see_pay,
+            db::now(),
+        )? == 0
+        {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            conn,
+            Event::by(&actor, "organisation.settings_changed", "organisation")
+                .on(id)
+                .in_org(Some(id)),
+        )?;
+        Ok(new)
     })
     .await
 }

@@ -72,6 +72,8 @@ pub struct Module {
     pub validity_months: Option<i32>,
     /// Retired modules keep their records but take no new ones.
     pub active: bool,
+    /// Statutory and mandatory training: a pay step needs it in date.
+    pub mandatory: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
@@ -91,6 +93,7 @@ impl TryFrom<ModuleRow> for Module {
             typical_hours: row.typical_minutes.map(|m| f64::from(m) / 60.0),
             validity_months: row.validity_months,
             active: row.active,
+            mandatory: row.mandatory,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
             version: row.version,
@@ -107,6 +110,7 @@ pub struct ModuleInput {
     pub typical_hours: Option<f64>,
     pub validity_months: Option<i32>,
     pub active: Option<bool>,
+    pub mandatory: Option<bool>,
 }
 
 /// Hours as whole minutes, for storage: positive and at most `max_hours`.
@@ -194,6 +198,7 @@ pub async fn create_module(db: &Database, actor: &Actor, input: ModuleInput) -> 
             version: 1,
             created_at: now,
             updated_at: now,
+            mandatory: input.mandatory.unwrap_or(false),
         };
         db::training::insert_module(conn, &row)?;
         audit::record(
@@ -275,6 +280,7 @@ pub async fn update_module(
             typical_minutes: checked.typical_minutes,
             validity_months: input.validity_months,
             active: input.active.unwrap_or(current.active),
+            mandatory: input.mandatory.unwrap_or(current.mandatory),
         };
         if db::training::update_module(conn, &id, expected, &changes, db::now())? == 0 {
             return Err(AppError::PreconditionFailed);

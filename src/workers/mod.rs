@@ -2,6 +2,7 @@
 //! and status. Programme managers manage them; supervisors see their supervisees; workers
 //! see themselves.
 
+pub mod pauses;
 pub mod supervision;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -32,7 +33,7 @@ impl WorkerStatus {
             Self::Left => "left",
         }
     }
-    fn parse(value: &str) -> AppResult<Self> {
+    pub fn parse(value: &str) -> AppResult<Self> {
         match value {
             "active" => Ok(Self::Active),
             "paused" => Ok(Self::Paused),

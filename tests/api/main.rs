@@ -13,6 +13,8 @@ mod emails;
 mod errors;
 mod notifications;
 mod operations;
+mod pathway;
+mod pay;
 mod smtp;
 mod tenancy;
 mod tokens;

@@ -1,0 +1,14 @@
+DROP TABLE wellbeing_pauses;
+DROP TABLE appraisals;
+DROP TABLE progressions;
+DROP TABLE stage_history;
+DROP TABLE stage_competencies;
+DROP TABLE stage_modules;
+DROP TABLE pathway_stages;
+DROP TABLE pathways;
+DROP TABLE salary_assignments;
+DROP TABLE pay_points;
+DROP TABLE pay_tables;
+DROP TABLE salary_bands;
+ALTER TABLE training_modules DROP COLUMN mandatory;
+ALTER TABLE organisations DROP COLUMN supervisors_see_pay;
