@@ -101,15 +101,16 @@ const COMPETENCIES: &[(&str, &str, &str, i32)] = &[
     ("C-13", "Data", "Able to record activity data", 0),
 ];
 
-/// (display name, start date) of the demo peer workers; the first three are supervised by
-/// the first supervisor, the rest by the second.
-const WORKERS: &[(&str, (i32, u32, u32))] = &[
-    ("Robin Ashworth", (2023, 4, 3)),
-    ("Danny Kowalski", (2024, 1, 15)),
-    ("Maxine Achebe", (2024, 9, 2)),
-    ("Lee Fairbairn", (2022, 11, 7)),
-    ("Sam O'Rourke", (2025, 3, 10)),
-    ("Jo Whitfield", (2025, 10, 6)),
+/// (display name, months since they started) of the demo peer workers, so that the demo
+/// always shows every paid stage; the first three are supervised by the first supervisor,
+/// the rest by the second.
+const WORKERS: &[(&str, u32)] = &[
+    ("Robin Ashworth", 43),
+    ("Danny Kowalski", 34),
+    ("Maxine Achebe", 26),
+    ("Lee Fairbairn", 48),
+    ("Sam O'Rourke", 20),
+    ("Jo Whitfield", 5),
 ];
 
 /// (name, AfC band, months in the stage before, supervision hours, modules, competencies)
@@ -354,12 +355,12 @@ pub async fn seed(
     let stages = seed_pathway(db, &manager, &module_codes, &competency_ids).await?;
 
     let today = Utc::now().date_naive();
-    for (i, (name, (y, m, d))) in WORKERS.iter().enumerate() {
+    for (i, (name, months)) in WORKERS.iter().enumerate() {
         let user = people
             .create(&manager, name, Role::PeerWorker, Some(org))
             .await?;
         let supervisor = &supervisors[usize::from(i >= 3)];
-        let start = NaiveDate::from_ymd_opt(*y, *m, *d).unwrap_or(today);
+        let start = today.checked_sub_months(Months::new(*months)).unwrap_or(today);
         workers::create_worker(
             db,
             &manager,
@@ -541,7 +542,11 @@ async fn place_and_pay(
     stages: &[uuid::Uuid],
 ) -> AppResult<()> {
     let today = Utc::now().date_naive();
-    let years = |n: u32| start.checked_add_months(Months::new(12 * n)).unwrap_or(start);
+    let years = |n: u32| {
+        start
+            .checked_add_months(Months::new(12 * n))
+            .unwrap_or(start)
+    };
     let placements: Vec<(usize, NaiveDate)> = [(1, start), (2, years(1)), (3, years(3))]
         .into_iter()
         .filter(|(_, since)| *since <= today)

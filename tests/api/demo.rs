@@ -56,6 +56,42 @@ async fn the_demo_loads_once_with_a_realistic_history(backend: Backend) {
         .send()
         .await;
     assert_eq!(workers.body["items"].as_array().unwrap().len(), 6);
+    // Peer support workers on band 3, advanced on band 4, peer case workers on band 5.
+    let mut stages = vec![];
+    for w in workers.body["items"].as_array().unwrap() {
+        let s = app
+            .get(&format!(
+                "/api/v1/workers/{}/pathway",
+                w["id"].as_str().unwrap()
+            ))
+            .token(&manager.access)
+            .send()
+            .await;
+        assert_eq!(s.status, 200, "{}", s.text);
+        let stage = s.body["stage"]["name"].as_str().unwrap().to_string();
+        let band = match stage.as_str() {
+            "Peer support worker" => "AfC-3",
+            "Advanced peer support worker" => "AfC-4",
+            "Peer case worker" => "AfC-5",
+            other => panic!("unexpected stage {other}"),
+        };
+        assert_eq!(s.body["pay"]["band_code"], band, "{}", s.text);
+        assert!(
+            s.body["next_stage"]["requirements"]
+                .as_array()
+                .unwrap()
+                .len()
+                > 3
+        );
+        stages.push(stage);
+    }
+    stages.sort();
+    stages.dedup();
+    assert_eq!(
+        stages.len(),
+        3,
+        "all three paid stages are shown: {stages:?}"
+    );
     let modules = app
         .get("/api/v1/training-modules?limit=200")
         .token(&manager.access)

@@ -139,3 +139,34 @@ fn signoffs_waiting_email() {
         json!({"count": 3, "days": 7, "link": "https://peerpath.example.org/api/v1/supervisor-queue"})
     ));
 }
+
+#[test]
+fn progression_decided_emails() {
+    for (approved, own) in [(true, true), (true, false), (false, true), (false, false)] {
+        insta::assert_snapshot!(
+            format!("progression_decided_{approved}_{own}"),
+            render(
+                Kind::ProgressionDecided,
+                json!({"approved": approved, "own": own, "worker_name": "Robin <Ashworth>",
+                       "stage_name": "Advanced peer support worker", "effective_on": "1 December 2026",
+                       "link": "https://peerpath.example.org/api/v1/workers/1/pathway"})
+            )
+        );
+    }
+}
+
+#[test]
+fn pay_step_at_risk_emails() {
+    for own in [true, false] {
+        insta::assert_snapshot!(
+            format!("pay_step_at_risk_{own}"),
+            render(
+                Kind::PayStepAtRisk,
+                json!({"own": own, "worker_name": "Robin Ashworth", "due_on": "8 December 2026",
+                       "missing": ["Safeguarding expires on 1 December 2026, before 8 December 2026",
+                                   "No appraisal recorded: hold one on or after 8 December 2025"],
+                       "link": "https://peerpath.example.org/api/v1/workers/1/pathway"})
+            )
+        );
+    }
+}
