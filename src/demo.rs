@@ -360,7 +360,9 @@ pub async fn seed(
             .create(&manager, name, Role::PeerWorker, Some(org))
             .await?;
         let supervisor = &supervisors[usize::from(i >= 3)];
-        let start = today.checked_sub_months(Months::new(*months)).unwrap_or(today);
+        let start = today
+            .checked_sub_months(Months::new(*months))
+            .unwrap_or(today);
         workers::create_worker(
             db,
             &manager,

@@ -119,6 +119,12 @@ async fn openapi_document_lists_every_route_with_security_and_problems(backend: 
         "/api/v1/notifications/{id}/retry",
         "/health/ready",
         "/metrics",
+        "/api/v1/pathways/{id}/stages/{stage_id}",
+        "/api/v1/workers/{id}/pathway",
+        "/api/v1/progressions/{id}/approve",
+        "/api/v1/salary-bands/{id}/pay-tables",
+        "/api/v1/workers/{id}/salary",
+        "/api/v1/pay-steps",
     ] {
         assert!(paths.contains_key(path), "{path} is missing");
     }
@@ -127,6 +133,21 @@ async fn openapi_document_lists_every_route_with_security_and_problems(backend: 
     assert!(me["responses"]["401"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // Money is whole minor units everywhere: every amount in the document is an integer.
+    let mut amounts = 0;
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        for (field, property) in schema["properties"].as_object().into_iter().flatten() {
+            if field.ends_with("_minor") {
+                amounts += 1;
+                let kind = property["type"].to_string();
+                assert!(
+                    kind.contains("integer") && !kind.contains("number"),
+                    "{name}.{field} is {kind}"
+                );
+            }
+        }
+    }
+    assert!(amounts >= 5, "the pay schemas are described");
     let create = &doc["components"]["schemas"]["CreateUserRequest"];
     assert_eq!(
         create["additionalProperties"], false,

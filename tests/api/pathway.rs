@@ -980,7 +980,74 @@ async fn who_sees_the_pathway_and_pay(backend: Backend) {
     }
 }
 
+async fn editing_a_stage_keeps_past_decisions(backend: Backend) {
+    let r = ready(backend).await;
+    let (t, app) = (&r.t, &r.t.app);
+    let w = &t.worker.user_id;
+    let id = propose(app, &t.supervisor, w).await.id();
+    app.post(&format!("/api/v1/progressions/{id}/approve"))
+        .token(&t.manager.access)
+        .json(json!({}))
+        .send()
+        .await;
+    let p = app
+        .get("/api/v1/pathways")
+        .token(&t.manager.access)
+        .send()
+        .await;
+    let pathway = p.body[0]["id"].as_str().unwrap().to_string();
+    let stage = p.body[0]["stages"][1]["id"].as_str().unwrap().to_string();
+    let r = app
+        .req(
+            actix_web::http::Method::PUT,
+            &format!("/api/v1/pathways/{pathway}/stages/{stage}"),
+        )
+        .token(&t.manager.access)
+        .header("If-Match", "\"v1\"")
+        .json(json!({"name": "Senior peer worker", "band_id": AFC4, "min_months_in_previous": 24}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let history = app
+        .get(&format!("/api/v1/workers/{w}/stage-history"))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(
+        history.body[1]["stage_name"],
+        "Advanced peer support worker"
+    );
+    let decided = app
+        .get(&format!("/api/v1/progressions/{id}"))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(
+        decided.body["to_stage_name"],
+        "Advanced peer support worker"
+    );
+    let snapshot = &decided.body["decision_eligibility"];
+    assert_eq!(
+        snapshot["next_stage"]["name"],
+        "Advanced peer support worker"
+    );
+    let reason = snapshot["requirements"][0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("1 month in stage"), "{snapshot}");
+    let s = summary(app, &t.worker, w).await;
+    assert_eq!(
+        s.body["stage"]["name"], "Senior peer worker",
+        "the summary shows the stage now"
+    );
+
+    // A placement may be corrected to an earlier day, but not before a progression.
+    place(app, &t.manager, w, &stage, months_ago(3))
+        .await
+        .assert_problem(422);
+}
+
 both_backends!(
+    editing_a_stage_keeps_past_decisions,
     pathways_are_kept_by_programme_managers,
     eligibility_explains_each_requirement,
     pauses_stop_the_time_in_stage_clock,
