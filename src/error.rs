@@ -18,6 +18,15 @@ const RETRY_AFTER_UNAVAILABLE: u64 = 5;
 /// Per-field messages for a 422 answer: field path to the list of what is wrong with it.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
+/// Collected field errors as a result: 422 naming every field, or nothing to say.
+pub fn valid(errors: FieldErrors) -> AppResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]

@@ -48,6 +48,15 @@ impl Requirement {
     }
 }
 
+/// The reasons of the requirements not met.
+pub fn missing(requirements: &[Requirement]) -> Vec<String> {
+    requirements
+        .iter()
+        .filter(|r| !r.met)
+        .map(|r| r.reason.clone())
+        .collect()
+}
+
 /// A day as people write it: "3 March 2026".
 pub fn day(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()

@@ -91,9 +91,7 @@ fn check(input: &CompetencyInput) -> AppResult<Checked> {
             .or_default()
             .push("must be 0 to 100".into());
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     Ok(Checked {
         code,
         domain,

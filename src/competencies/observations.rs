@@ -93,9 +93,7 @@ pub async fn record(
         &mut errors,
     );
     validation::past_day(input.observed_on, "observed_on", &mut errors);
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let worker = db::workers::find(conn, &worker.to_db())?.ok_or(AppError::NotFound)?;

@@ -214,9 +214,7 @@ fn load(
 fn reason(value: &str) -> AppResult<String> {
     let mut errors = FieldErrors::new();
     let value = text(value, "reason", 1000, true, &mut errors);
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     Ok(value)
 }
 
@@ -253,9 +251,7 @@ pub async fn request(
 ) -> AppResult<Signoff> {
     let mut errors = FieldErrors::new();
     let evidence = text(&evidence, "evidence", 2000, true, &mut errors);
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     let actor = actor.clone();
     let mailer_in = mailer.clone();
     let signoff = db

@@ -39,11 +39,7 @@ pub struct Eligibility {
 impl Eligibility {
     /// The unmet requirements' reasons, for a refusal.
     pub fn missing(&self) -> Vec<String> {
-        self.requirements
-            .iter()
-            .filter(|r| !r.met)
-            .map(|r| r.reason.clone())
-            .collect()
+        crate::explain::missing(&self.requirements)
     }
 }
 

@@ -139,13 +139,8 @@ fn reload(conn: &mut DbConn, id: &str) -> AppResult<Pathway> {
 
 const MANAGERS_ONLY: &str = "Programme managers keep pathways.";
 
-pub async fn create(
-    db: &Database,
-    actor: &Actor,
-    name: &str,
-    description: Option<&str>,
-) -> AppResult<Pathway> {
-    let org = authz::own_organisation_as_manager(actor, MANAGERS_ONLY)?;
+/// A pathway's name (unique ignoring case: the key) and description, checked.
+fn check_pathway(name: &str, description: Option<&str>) -> AppResult<(String, String, String)> {
     let (name, name_key) = parse_name(name)?;
     let mut errors = FieldErrors::new();
     let description = validation::text(
@@ -155,9 +150,18 @@ pub async fn create(
         false,
         &mut errors,
     );
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
+    Ok((name, name_key, description))
+}
+
+pub async fn create(
+    db: &Database,
+    actor: &Actor,
+    name: &str,
+    description: Option<&str>,
+) -> AppResult<Pathway> {
+    let org = authz::own_organisation_as_manager(actor, MANAGERS_ONLY)?;
+    let (name, name_key, description) = check_pathway(name, description)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let now = db::now();
@@ -208,18 +212,7 @@ pub async fn update(
     description: Option<&str>,
 ) -> AppResult<Pathway> {
     authz::own_organisation_as_manager(actor, MANAGERS_ONLY)?;
-    let (name, name_key) = parse_name(name)?;
-    let mut errors = FieldErrors::new();
-    let description = validation::text(
-        description.unwrap_or(""),
-        "description",
-        2000,
-        false,
-        &mut errors,
-    );
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    let (name, name_key, description) = check_pathway(name, description)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let row = load(conn, &actor, &id.to_string())?;
@@ -302,9 +295,7 @@ fn check_stage(input: StageInput) -> AppResult<CheckedStage> {
                 .push("must list at most 100 ids, each once".into());
         }
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     Ok(CheckedStage {
         name,
         band_id: input.band_id.map(|b| b.to_string()),
@@ -537,9 +528,7 @@ pub async fn place(
     authz::own_organisation_as_manager(actor, "Programme managers place workers on pathways.")?;
     let mut errors = FieldErrors::new();
     validation::past_day(since, "since", &mut errors);
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let (row, _) = workers::load_visible(conn, &actor, worker)?;

@@ -108,9 +108,7 @@ impl TryFrom<ProgressionRow> for Progression {
 fn words(value: &str, field: &str) -> AppResult<String> {
     let mut errors = FieldErrors::new();
     let value = validation::text(value, field, 2000, true, &mut errors);
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     Ok(value)
 }
 
@@ -241,9 +239,7 @@ pub async fn approve(
         .override_reason
         .as_deref()
         .map(|r| validation::text(r, "override_reason", 2000, true, &mut errors));
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     let actor = actor.clone();
     let mailer_in = mailer.clone();
     let decided = db

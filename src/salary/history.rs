@@ -241,9 +241,7 @@ pub async fn assign(
                 .into(),
         );
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let (row, _) = workers::load_visible(conn, &actor, worker)?;

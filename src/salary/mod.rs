@@ -240,6 +240,19 @@ fn table_rows(
     (table, points)
 }
 
+/// Checks a new table's date and points; answers its source, trimmed.
+fn check_table(input: &TableInput, errors: &mut FieldErrors) -> String {
+    check_effective_from(input.effective_from, errors);
+    check_points(&input.points, errors);
+    validation::text(
+        input.source.as_deref().unwrap_or(""),
+        "source",
+        300,
+        false,
+        errors,
+    )
+}
+
 fn check_effective_from(day: NaiveDate, errors: &mut FieldErrors) {
     let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN);
     let latest = Utc::now().date_naive() + chrono::Days::new(366);
@@ -273,18 +286,8 @@ pub async fn create_band(db: &Database, actor: &Actor, input: BandInput) -> AppR
             .or_default()
             .push("must be an ISO 4217 code such as GBP".into());
     }
-    check_effective_from(input.table.effective_from, &mut errors);
-    check_points(&input.table.points, &mut errors);
-    let source = validation::text(
-        input.table.source.as_deref().unwrap_or(""),
-        "source",
-        300,
-        false,
-        &mut errors,
-    );
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    let source = check_table(&input.table, &mut errors);
+    crate::error::valid(errors)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let band = BandRow {
@@ -340,18 +343,8 @@ pub async fn add_pay_table(
     input: TableInput,
 ) -> AppResult<PayAward> {
     let mut errors = FieldErrors::new();
-    check_effective_from(input.effective_from, &mut errors);
-    check_points(&input.points, &mut errors);
-    let source = validation::text(
-        input.source.as_deref().unwrap_or(""),
-        "source",
-        300,
-        false,
-        &mut errors,
-    );
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    let source = check_table(&input, &mut errors);
+    crate::error::valid(errors)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let band = db::salary::find_band(conn, &band_id.to_string())?.ok_or(AppError::NotFound)?;

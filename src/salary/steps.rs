@@ -16,7 +16,7 @@ use crate::db::training::ModuleRow;
 use crate::db::workers::WorkerRow;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::explain::{Requirement, RequirementKind, day};
+use crate::explain::{Requirement, RequirementKind, day, missing};
 use crate::identity::{Actor, Role, authz};
 use crate::ids::UserId;
 use crate::notifications::{self, Email, Kind, Notifications};
@@ -318,16 +318,9 @@ pub fn check_step(
         ));
     }
     if !step.readiness.met {
-        let missing: Vec<String> = step
-            .readiness
-            .requirements
-            .iter()
-            .filter(|r| !r.met)
-            .map(|r| r.reason.clone())
-            .collect();
         return Err(AppError::Unprocessable(format!(
             "The pay step is not met: {}.",
-            missing.join("; ")
+            missing(&step.readiness.requirements).join("; ")
         )));
     }
     Ok(())
@@ -433,13 +426,7 @@ pub async fn warn_unmet(
                 continue;
             }
             let worker = notifications::recipient_for_user(conn, &key.worker_id)?;
-            let missing: Vec<String> = step
-                .readiness
-                .requirements
-                .iter()
-                .filter(|r| !r.met)
-                .map(|r| r.reason.clone())
-                .collect();
+            let missing = missing(&step.readiness.requirements);
             let mut recipients = vec![worker.clone()];
             for manager in db::users::active_with_role(
                 conn,
@@ -511,9 +498,7 @@ pub async fn record_appraisal(
 ) -> AppResult<Appraisal> {
     let mut errors = FieldErrors::new();
     validation::past_day(held_on, "held_on", &mut errors);
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let (row, relation) = workers::load_visible(conn, &actor, worker)?;

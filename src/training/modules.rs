@@ -166,9 +166,7 @@ fn check(input: &ModuleInput) -> AppResult<CheckedModule> {
         },
         None => None,
     };
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     Ok(CheckedModule {
         code,
         title,

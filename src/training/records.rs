@@ -186,9 +186,7 @@ fn check(conn: &mut DbConn, worker: &WorkerRow, input: &RecordInput) -> AppResul
         false,
         &mut errors,
     );
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     Ok(Checked {
         module_id: input.module_id.to_string(),
         completed_on: input.completed_on,
@@ -397,9 +395,7 @@ pub async fn decide_record(
         Some(r) => {
             let mut errors = FieldErrors::new();
             let r = text(&r, "reason", 1000, true, &mut errors);
-            if !errors.is_empty() {
-                return Err(AppError::Validation(errors));
-            }
+            crate::error::valid(errors)?;
             Some(r)
         }
         None => None,

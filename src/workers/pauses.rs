@@ -109,9 +109,7 @@ pub async fn start(
             .or_default()
             .push("must be after starts_on".into());
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let (row, relation) = load_visible(conn, &actor, worker)?;
@@ -163,9 +161,7 @@ pub async fn end(
 ) -> AppResult<Pause> {
     let mut errors = FieldErrors::new();
     validation::past_day(ended_on, "ended_on", &mut errors);
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let (row, relation) = load_visible(conn, &actor, worker)?;

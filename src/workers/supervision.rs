@@ -117,9 +117,7 @@ pub async fn record(
             .push("must be 1 to 600".into());
     }
     validation::past_day(input.held_on, "held_on", &mut errors);
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+    crate::error::valid(errors)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let (worker, relation) = load_visible(conn, &actor, worker)?;

@@ -515,6 +515,14 @@ async fn propose(app: &TestApp, by: &Session, worker: &str) -> Resp {
         .await
 }
 
+async fn approve(app: &TestApp, by: &Session, id: &str, body: Value) -> Resp {
+    app.post(&format!("/api/v1/progressions/{id}/approve"))
+        .token(&by.access)
+        .json(body)
+        .send()
+        .await
+}
+
 fn kind_count(app: &TestApp, kind: &str) -> i64 {
     notifications::table
         .filter(notifications::kind.eq(kind))
@@ -551,33 +559,22 @@ async fn progression_changes_stage_and_pay_together(backend: Backend) {
 
     // Only a programme manager decides, and never the proposer.
     for who in [&t.supervisor, &t.worker] {
-        app.post(&format!("/api/v1/progressions/{id}/approve"))
-            .token(&who.access)
-            .json(json!({}))
-            .send()
-            .await
-            .assert_problem(403);
+        approve(app, who, &id, json!({})).await.assert_problem(403);
     }
-    app.post(&format!("/api/v1/progressions/{id}/approve"))
-        .token(&t.outsider_manager.access)
-        .json(json!({}))
-        .send()
+    approve(app, &t.outsider_manager, &id, json!({}))
         .await
         .assert_problem(404);
-    app.post(&format!("/api/v1/progressions/{id}/approve"))
-        .token(&t.manager.access)
-        .json(json!({"effective_on": today() + Days::new(1)}))
-        .send()
-        .await
-        .assert_problem(422);
+    approve(
+        app,
+        &t.manager,
+        &id,
+        json!({"effective_on": today() + Days::new(1)}),
+    )
+    .await
+    .assert_problem(422);
 
     let effective = today() - Days::new(1);
-    let a = app
-        .post(&format!("/api/v1/progressions/{id}/approve"))
-        .token(&t.manager.access)
-        .json(json!({"effective_on": effective}))
-        .send()
-        .await;
+    let a = approve(app, &t.manager, &id, json!({"effective_on": effective})).await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.body["status"], "approved");
     assert_eq!(a.body["override_reason"], Value::Null);
@@ -616,10 +613,7 @@ async fn progression_changes_stage_and_pay_together(backend: Backend) {
     );
     assert_eq!(action_count(app, "progression.approved"), 1);
 
-    app.post(&format!("/api/v1/progressions/{id}/approve"))
-        .token(&t.manager.access)
-        .json(json!({}))
-        .send()
+    approve(app, &t.manager, &id, json!({}))
         .await
         .assert_problem(409);
 }
@@ -640,12 +634,7 @@ async fn a_failed_approval_changes_nothing(backend: Backend) {
         .await;
     assert_eq!(c.status, 201, "{}", c.text);
     let id = propose(app, &t.supervisor, w).await.id();
-    let a = app
-        .post(&format!("/api/v1/progressions/{id}/approve"))
-        .token(&t.manager.access)
-        .json(json!({"effective_on": today()}))
-        .send()
-        .await;
+    let a = approve(app, &t.manager, &id, json!({"effective_on": today()})).await;
     a.assert_problem(409);
     assert_eq!(a.body["errors"], Value::Null);
 
@@ -673,12 +662,13 @@ async fn a_failed_approval_changes_nothing(backend: Backend) {
     assert_eq!(action_count(app, "progression.approved"), 0);
 
     // Another day works.
-    let a = app
-        .post(&format!("/api/v1/progressions/{id}/approve"))
-        .token(&t.manager.access)
-        .json(json!({"effective_on": today() - Days::new(1)}))
-        .send()
-        .await;
+    let a = approve(
+        app,
+        &t.manager,
+        &id,
+        json!({"effective_on": today() - Days::new(1)}),
+    )
+    .await;
     assert_eq!(a.status, 200, "{}", a.text);
 }
 
@@ -687,40 +677,23 @@ async fn approving_an_ineligible_worker_needs_an_override(backend: Backend) {
     let (t, app) = (&r.t, &r.t.app);
     let w = &t.worker.user_id;
     let id = propose(app, &t.supervisor, w).await.id();
-    app.post(&format!("/api/v1/progressions/{id}/approve"))
-        .token(&t.manager.access)
-        .json(json!({}))
-        .send()
-        .await;
+    approve(app, &t.manager, &id, json!({})).await;
     // Stage 3 needs a module the worker has not done.
     let p = propose(app, &t.supervisor, w).await;
     assert_eq!(p.status, 201, "{}", p.text);
     assert_eq!(p.body["proposal_eligibility"]["eligible"], false);
     let id = p.id();
-    let a = app
-        .post(&format!("/api/v1/progressions/{id}/approve"))
-        .token(&t.manager.access)
-        .json(json!({}))
-        .send()
-        .await;
+    let a = approve(app, &t.manager, &id, json!({})).await;
     a.assert_problem(422);
     let message = a.body["errors"]["override_reason"][0].as_str().unwrap();
     assert!(
         message.contains("Module HCV-09: not completed yet"),
         "{message}"
     );
-    app.post(&format!("/api/v1/progressions/{id}/approve"))
-        .token(&t.manager.access)
-        .json(json!({"override_reason": "   "}))
-        .send()
+    approve(app, &t.manager, &id, json!({"override_reason": "   "}))
         .await
         .assert_problem(422);
-    let a = app
-        .post(&format!("/api/v1/progressions/{id}/approve"))
-        .token(&t.manager.access)
-        .json(json!({"override_reason": "Completed the equivalent course with the trust; certificate on file"}))
-        .send()
-        .await;
+    let a = approve(app, &t.manager, &id, json!({"override_reason": "Completed the equivalent course with the trust; certificate on file"})).await;
     assert_eq!(a.status, 200, "{}", a.text);
     for r in [
         app.get(&format!("/api/v1/progressions/{id}"))
@@ -985,11 +958,7 @@ async fn editing_a_stage_keeps_past_decisions(backend: Backend) {
     let (t, app) = (&r.t, &r.t.app);
     let w = &t.worker.user_id;
     let id = propose(app, &t.supervisor, w).await.id();
-    app.post(&format!("/api/v1/progressions/{id}/approve"))
-        .token(&t.manager.access)
-        .json(json!({}))
-        .send()
-        .await;
+    approve(app, &t.manager, &id, json!({})).await;
     let p = app
         .get("/api/v1/pathways")
         .token(&t.manager.access)
