@@ -167,6 +167,7 @@ impl Application {
         let key = signing_key(&settings)?;
         let identity = Identity::new(&settings.auth, &key)?;
         let notifications = Notifications::new(&settings)?;
+        let recovery_keys = Arc::new(crate::recovery::Keyring::from_settings(&settings)?);
         let port = listener
             .local_addr()
             .map_err(|e| StartError(e.to_string()))?
@@ -181,6 +182,7 @@ impl Application {
             identity,
             notifications,
             settings: Arc::new(settings),
+            recovery_keys,
         });
         let server = serve(state.clone(), listener)?;
         Ok(Self {

@@ -36,6 +36,9 @@ enum Command {
     /// Load the demonstration organisation (not in production; only into an empty database).
     /// Demo accounts share the password in PEERPATH_DEMO_PASSWORD, or one printed once.
     SeedDemo,
+    /// Re-seal all recovery content under recovery.current_key_id (keep the old keys
+    /// configured until it has run).
+    RotateKey,
     /// Create an admin account. The password comes from PEERPATH_ADMIN_PASSWORD or stdin.
     CreateAdmin {
         #[arg(long)]
@@ -70,6 +73,7 @@ pub async fn run() -> i32 {
         Command::Serve => serve(settings).await,
         Command::Worker => worker(settings).await,
         Command::SeedDemo => seed_demo(settings).await,
+        Command::RotateKey => rotate_key(settings).await,
         Command::Migrate { action } => migrate(settings, action).await,
         Command::CreateAdmin { email, name } => create_admin(settings, &email, &name).await,
     };
@@ -233,4 +237,21 @@ fn describe(error: &crate::error::AppError) -> String {
         AppError::Conflict { detail, .. } => detail.clone(),
         other => other.to_string(),
     }
+}
+
+#[allow(clippy::print_stdout)]
+async fn rotate_key(settings: Settings) -> Result<(), String> {
+    let database = Database::connect(&settings.database)?;
+    app::migrate(&database).await.map_err(|e| e.to_string())?;
+    let keys = crate::recovery::Keyring::from_settings(&settings)?;
+    let current = keys.current_key_id().to_string();
+    let (sections, checkins) = database
+        .run(move |conn| crate::recovery::data::rotate(conn, &keys))
+        .await
+        .map_err(|e| describe(&e))?;
+    println!(
+        "re-sealed {sections} plan sections and {checkins} check-ins under key {current:?}; \
+         keys no longer named by any row may now be removed"
+    );
+    Ok(())
 }

@@ -89,6 +89,7 @@ pub struct Settings {
     pub data: DataSettings,
     pub email: EmailSettings,
     pub scheduler: SchedulerSettings,
+    pub recovery: RecoverySettings,
 }
 
 fn default_env() -> Environment {
@@ -184,6 +185,21 @@ pub struct SchedulerSettings {
     pub lease_secs: i64,
     pub training_expiry_window_days: u32,
     pub signoff_waiting_days: i64,
+    /// Days after a missed check-in before the supervisor is told.
+    pub checkin_grace_days: u32,
+}
+
+/// Recovery support: the keys that encrypt its free text, and its check-in rhythm.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverySettings {
+    /// The key new content is sealed with.
+    pub current_key_id: String,
+    /// Keys by id: 32 bytes each, base64. Old keys stay until `peerpath rotate-key` has
+    /// re-sealed everything under the current one.
+    pub keys: std::collections::BTreeMap<String, Secret>,
+    /// Days between check-ins when a cadence is agreed without saying.
+    pub default_cadence_days: u32,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -270,8 +286,14 @@ impl Settings {
                 "scheduler.daily_hour_utc must be 0 to 23".into(),
             ));
         }
+        if !(1..=90).contains(&self.recovery.default_cadence_days) {
+            return Err(ConfigError(
+                "recovery.default_cadence_days must be 1 to 90".into(),
+            ));
+        }
         if self.env == Environment::Production {
             check_production_key(&self.auth.jwt_secret)?;
+
             if self.email.transport == EmailTransport::File
                 && !self.email.allow_file_transport_in_production
             {
@@ -279,6 +301,14 @@ impl Settings {
                     "email.transport is \"file\" in production, so no email would reach anyone: \
                      configure SMTP (PEERPATH__EMAIL__TRANSPORT=smtp, PEERPATH__EMAIL__SMTP_HOST, ...) \
                      or set email.allow_file_transport_in_production = true"
+                        .into(),
+                ));
+            }
+            if self.recovery.keys.is_empty() || self.recovery.current_key_id.is_empty() {
+                return Err(ConfigError(
+                    "recovery.current_key_id and recovery.keys are required in production: \
+                     set PEERPATH__RECOVERY__CURRENT_KEY_ID and PEERPATH__RECOVERY__KEYS__<id> \
+                     (32 random bytes, base64)"
                         .into(),
                 ));
             }

@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod organisations;
 pub mod pagination;
 pub mod pathway;
+pub mod recovery;
 pub mod salary;
 pub mod scheduler;
 pub mod state;

@@ -27,6 +27,8 @@ pub enum Job {
     WaitingSignoffReminders,
     /// Tells workers and programme managers of pay steps due within 30 days, not yet met.
     PayStepWarnings,
+    /// Reminds workers of a check-in due, and their supervisor after the grace period.
+    CheckinReminders,
 }
 
 /// In this order: reminders first, so that a digest reader's reminders join today's digest.
@@ -34,6 +36,7 @@ pub const JOBS: &[Job] = &[
     Job::TrainingExpiryReminders,
     Job::WaitingSignoffReminders,
     Job::PayStepWarnings,
+    Job::CheckinReminders,
     Job::DailyDigest,
     Job::PurgeExpiredTokens,
 ];
@@ -46,6 +49,7 @@ impl Job {
             Self::TrainingExpiryReminders => "training.expiry_reminders",
             Self::WaitingSignoffReminders => "competencies.waiting_signoff_reminders",
             Self::PayStepWarnings => "salary.pay_step_warnings",
+            Self::CheckinReminders => "recovery.checkin_reminders",
         }
     }
 }
@@ -100,6 +104,15 @@ pub async fn tick(
             }
             Job::PayStepWarnings => {
                 crate::salary::steps::warn_unmet(db, notifications, now.date()).await?
+            }
+            Job::CheckinReminders => {
+                crate::recovery::reminders::remind(
+                    db,
+                    notifications,
+                    now.date(),
+                    settings.checkin_grace_days,
+                )
+                .await?
             }
             Job::PurgeExpiredTokens => {
                 db.write(move |conn| {

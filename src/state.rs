@@ -6,10 +6,13 @@ use crate::config::Settings;
 use crate::db::Database;
 use crate::identity::Identity;
 use crate::notifications::Notifications;
+use crate::recovery::Keyring;
 
 pub struct AppState {
     pub db: Database,
     pub identity: Arc<Identity>,
     pub notifications: Arc<Notifications>,
     pub settings: Arc<Settings>,
+    /// The keys of recovery content; only `recovery` handlers pass it on.
+    pub recovery_keys: Arc<Keyring>,
 }

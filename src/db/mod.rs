@@ -13,6 +13,7 @@ pub mod pathways;
 pub mod pauses;
 pub mod progressions;
 pub mod queue;
+pub mod recovery;
 pub mod reminders;
 pub mod salary;
 pub mod scheduled_runs;

@@ -14,6 +14,7 @@ pub struct OrganisationRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub supervisors_see_pay: bool,
+    pub wellbeing_contact_email: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<OrganisationRow> {
@@ -72,15 +73,17 @@ pub fn rename(
     .execute(conn)
 }
 
-pub fn set_supervisors_see_pay(
+pub fn set_settings(
     conn: &mut DbConn,
     id: &str,
-    value: bool,
+    supervisors_see_pay: bool,
+    wellbeing_contact_email: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(organisations::table.find(id))
         .set((
-            organisations::supervisors_see_pay.eq(value),
+            organisations::supervisors_see_pay.eq(supervisors_see_pay),
+            organisations::wellbeing_contact_email.eq(wellbeing_contact_email),
             organisations::updated_at.eq(now),
         ))
         .execute(conn)

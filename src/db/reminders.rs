@@ -66,3 +66,36 @@ pub fn waiting_signoffs(
         ))
         .load(conn)
 }
+
+/// (module title, expires on) of a worker's verified completions that run out between
+/// `from` and `to`, unless a later verified completion of the module runs beyond `to`.
+pub fn expiring_training_of(
+    conn: &mut DbConn,
+    worker_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(String, NaiveDate)>> {
+    let records: Vec<(String, String, Option<NaiveDate>)> = training_records::table
+        .inner_join(training_modules::table)
+        .filter(training_records::worker_id.eq(worker_id))
+        .filter(training_records::status.eq("verified"))
+        .select((
+            training_records::module_id,
+            training_modules::title,
+            training_records::expires_on,
+        ))
+        .load(conn)?;
+    let mut due: Vec<(String, NaiveDate)> = records
+        .iter()
+        .filter_map(|(module, title, expires)| {
+            let expires = (*expires)?;
+            let renewed = records
+                .iter()
+                .any(|(m, _, e)| m == module && e.is_none_or(|e| e > to));
+            (expires >= from && expires <= to && !renewed).then(|| (title.clone(), expires))
+        })
+        .collect();
+    due.sort_by_key(|(_, e)| *e);
+    due.dedup();
+    Ok(due)
+}

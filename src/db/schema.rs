@@ -10,6 +10,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         supervisors_see_pay -> Bool,
+        wellbeing_contact_email -> Nullable<Text>,
     }
 }
 
@@ -479,6 +480,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    recovery_plans (worker_id) {
+        worker_id -> Text,
+        organisation_id -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_plan_sections (worker_id, section) {
+        worker_id -> Text,
+        section -> Text,
+        key_id -> Text,
+        content -> Binary,
+        shared -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checkin_cadences (worker_id) {
+        worker_id -> Text,
+        organisation_id -> Text,
+        every_days -> Integer,
+        since -> Date,
+        agreed_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checkins (id) {
+        id -> Text,
+        worker_id -> Text,
+        organisation_id -> Text,
+        held_on -> Date,
+        with_supervisor -> Bool,
+        wellbeing -> Integer,
+        risk -> Text,
+        call_requested -> Bool,
+        key_id -> Text,
+        actions -> Nullable<Binary>,
+        notes -> Nullable<Binary>,
+        actions_shared -> Bool,
+        notes_shared -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(pay_tables -> salary_bands (band_id));
 diesel::joinable!(pay_points -> pay_tables (pay_table_id));
 diesel::joinable!(pathway_stages -> pathways (pathway_id));
@@ -522,4 +575,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     progressions,
     appraisals,
     wellbeing_pauses,
+    recovery_plans,
+    recovery_plan_sections,
+    checkin_cadences,
+    checkins,
 );

@@ -12,6 +12,7 @@ mod notifications;
 mod openapi;
 mod organisations;
 mod pathways;
+mod recovery;
 mod respond;
 mod salary;
 mod training;
@@ -130,7 +131,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(salary::assign_salary)
                 .service(salary::record_appraisal)
                 .service(salary::list_appraisals)
-                .service(salary::list_pay_steps),
+                .service(salary::list_pay_steps)
+                .service(recovery::get_plan)
+                .service(recovery::put_plan)
+                .service(recovery::create_checkin)
+                .service(recovery::list_checkins)
+                .service(recovery::share_checkin)
+                .service(recovery::set_cadence)
+                .service(recovery::checkin_status)
+                .service(recovery::checkin_counts)
+                .service(recovery::export)
+                .service(recovery::erase),
         );
 }
 

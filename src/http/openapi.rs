@@ -29,6 +29,7 @@ use crate::error::{PROBLEM_JSON, Problem};
         (name = "competencies", description = "The competency framework, sign-offs, observed practice, the supervisor queue"),
         (name = "pathways", description = "Career pathways, stages, eligibility, progressions"),
         (name = "pay", description = "Salary bands and pay tables, salary history, appraisals, pay steps"),
+        (name = "recovery", description = "Relapse-prevention plans and check-ins: the worker's own, shared with their supervisor only as they choose"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

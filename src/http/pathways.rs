@@ -508,7 +508,15 @@ pub async fn end_pause(
     body: ApiJson<PauseEndRequest>,
 ) -> AppResult<HttpResponse> {
     let (worker, pause) = path.into_inner();
-    let p = pauses::end(&state.db, &actor, worker, pause, body.value.ended_on).await?;
+    let p = pauses::end(
+        &state.db,
+        &state.notifications,
+        &actor,
+        worker,
+        pause,
+        body.value.ended_on,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(p))
 }
 

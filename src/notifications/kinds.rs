@@ -17,6 +17,9 @@ pub enum Kind {
     SignoffsWaiting,
     ProgressionDecided,
     PayStepAtRisk,
+    ContactRequested,
+    CheckinDue,
+    CheckinMissed,
     Digest,
 }
 
@@ -32,6 +35,9 @@ pub const ALL: &[Kind] = &[
     Kind::SignoffsWaiting,
     Kind::ProgressionDecided,
     Kind::PayStepAtRisk,
+    Kind::ContactRequested,
+    Kind::CheckinDue,
+    Kind::CheckinMissed,
     Kind::Digest,
 ];
 
@@ -49,6 +55,9 @@ impl Kind {
             Self::SignoffsWaiting => "signoffs_waiting",
             Self::ProgressionDecided => "progression_decided",
             Self::PayStepAtRisk => "pay_step_at_risk",
+            Self::ContactRequested => "contact_requested",
+            Self::CheckinDue => "checkin_due",
+            Self::CheckinMissed => "checkin_missed",
             Self::Digest => "digest",
         }
     }
@@ -62,7 +71,7 @@ impl Kind {
     pub fn is_safety_relevant(self) -> bool {
         matches!(
             self,
-            Self::Invitation | Self::PasswordReset | Self::PasswordChanged
+            Self::Invitation | Self::PasswordReset | Self::PasswordChanged | Self::ContactRequested
         )
     }
 
@@ -78,6 +87,8 @@ impl Kind {
                 | Self::SignoffsWaiting
                 | Self::ProgressionDecided
                 | Self::PayStepAtRisk
+                | Self::CheckinDue
+                | Self::CheckinMissed
         )
     }
 

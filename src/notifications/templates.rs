@@ -30,6 +30,9 @@ const TEMPLATES: &[(&str, &str)] = kind_templates!(
     "signoffs_waiting",
     "progression_decided",
     "pay_step_at_risk",
+    "contact_requested",
+    "checkin_due",
+    "checkin_missed",
     "digest",
 );
 

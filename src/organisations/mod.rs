@@ -63,6 +63,7 @@ where
                 created_at: now,
                 updated_at: now,
                 supervisors_see_pay: false,
+                wellbeing_contact_email: None,
             },
         )?;
         let org = Organisation::try_from(row)?;
@@ -150,6 +151,10 @@ pub async fn rename_organisation(
 pub struct OrganisationSettings {
     /// Whether supervisors see their supervisees' pay (off unless the organisation allows it).
     pub supervisors_see_pay: bool,
+    /// Who is told, besides the supervisor, when a worker's check-in says the risk is
+    /// urgent (an address; the email holds no health content).
+    #[serde(default)]
+    pub wellbeing_contact_email: Option<String>,
 }
 
 /// Reads the settings (anyone in the organisation, admins).
@@ -164,6 +169,7 @@ pub async fn settings(
         .await?;
     Ok(OrganisationSettings {
         supervisors_see_pay: row.supervisors_see_pay,
+        wellbeing_contact_email: row.wellbeing_contact_email,
     })
 }
 
@@ -183,12 +189,30 @@ pub async fn update_settings(
             "Programme managers change their organisation's settings.",
         ));
     }
+    let contact = new
+        .wellbeing_contact_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            crate::identity::Email::parse(e)
+                .map(|_| e.to_string())
+                .map_err(|_| {
+                    AppError::invalid("wellbeing_contact_email", "is not an email address")
+                })
+        })
+        .transpose()?;
+    let new = OrganisationSettings {
+        supervisors_see_pay: new.supervisors_see_pay,
+        wellbeing_contact_email: contact,
+    };
     let actor = actor.clone();
     db.write(move |conn| {
-        if db::organisations::set_supervisors_see_pay(
+        if db::organisations::set_settings(
             conn,
             &id.to_db(),
             new.supervisors_see_pay,
+            new.wellbeing_contact_email.as_deref(),
             db::now(),
         )? == 0
         {

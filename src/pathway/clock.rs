@@ -3,26 +3,7 @@
 use chrono::{Days, Months, NaiveDate};
 
 use crate::db::pauses::PauseRow;
-
-/// Paused days in `[from, to)`: each pause runs from its start to the day before its end
-/// (the first day back), or on to `to` while it lasts.
-pub fn paused_days(pauses: &[PauseRow], from: NaiveDate, to: NaiveDate) -> u64 {
-    pauses
-        .iter()
-        .map(|p| {
-            let start = p.starts_on.max(from);
-            let end = p.ended_on.unwrap_or(to).min(to);
-            u64::try_from((end - start).num_days()).unwrap_or(0)
-        })
-        .sum()
-}
-
-/// Whether a pause covers `today`.
-pub fn is_paused(pauses: &[PauseRow], today: NaiveDate) -> bool {
-    pauses
-        .iter()
-        .any(|p| p.starts_on <= today && p.ended_on.is_none_or(|e| e > today))
-}
+pub use crate::workers::pauses::{is_paused, paused_days};
 
 /// The day `months` of unpaused time in the stage are served, counting pauses up to today.
 /// While a pause lasts the day moves on with it.

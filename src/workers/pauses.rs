@@ -13,7 +13,9 @@ use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::Actor;
 use crate::ids::UserId;
+use crate::notifications::{self, Email, Kind, Notifications};
 use crate::validation;
+use std::sync::Arc;
 
 use super::{Relation, WorkerStatus, load_visible};
 
@@ -72,14 +74,78 @@ impl TryFrom<PauseRow> for Pause {
     }
 }
 
+/// Paused days in `[from, to)`: each pause runs from its start to the day before its end
+/// (the first day back), or on to `to` while it lasts.
+pub fn paused_days(pauses: &[PauseRow], from: NaiveDate, to: NaiveDate) -> u64 {
+    pauses
+        .iter()
+        .map(|p| {
+            let start = p.starts_on.max(from);
+            let end = p.ended_on.unwrap_or(to).min(to);
+            u64::try_from((end - start).num_days()).unwrap_or(0)
+        })
+        .sum()
+}
+
+/// Whether a pause covers `today`.
+pub fn is_paused(pauses: &[PauseRow], today: NaiveDate) -> bool {
+    pauses
+        .iter()
+        .any(|p| p.starts_on <= today && p.ended_on.is_none_or(|e| e > today))
+}
+
+/// The worker and their current supervisor agree a pause, and either records it; a
+/// programme manager may too.
 fn may_record(relation: Relation) -> AppResult<()> {
-    if matches!(relation, Relation::CurrentSupervisor | Relation::Manager) {
+    if matches!(
+        relation,
+        Relation::Itself | Relation::CurrentSupervisor | Relation::Manager
+    ) {
         Ok(())
     } else {
         Err(AppError::Forbidden(
-            "The worker's supervisor or a programme manager records pauses agreed with the worker.",
+            "The worker, their supervisor or a programme manager records an agreed pause.",
         ))
     }
+}
+
+/// How far past the first day back the return email looks for training running out.
+const RETURN_WINDOW_DAYS: u64 = 30;
+
+/// Tells the returning worker which training ran out during the pause or runs out soon
+/// (reminders stop while paused, so nothing expires without a word).
+fn tell_on_return(
+    conn: &mut DbConn,
+    mailer: &Notifications,
+    worker: &str,
+    pause: &PauseRow,
+    ended_on: NaiveDate,
+) -> AppResult<()> {
+    let until = ended_on + chrono::Days::new(RETURN_WINDOW_DAYS);
+    let due = db::reminders::expiring_training_of(conn, worker, pause.starts_on, until)?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let items: Vec<serde_json::Value> = due
+        .iter()
+        .map(|(title, expires)| {
+            serde_json::json!({"title": title, "expires": crate::explain::day(*expires)})
+        })
+        .collect();
+    let recipient = notifications::recipient_for_user(conn, worker)?;
+    mailer.enqueue(
+        conn,
+        Email {
+            kind: Kind::TrainingExpiring,
+            recipient,
+            dedupe_key: format!("training_expiring:{worker}:return:{}", pause.id),
+            values: serde_json::json!({
+                "items": items,
+                "link": mailer.link(&format!("/api/v1/workers/{worker}/training-records")),
+            }),
+        },
+    )?;
+    Ok(())
 }
 
 fn set_status(conn: &mut DbConn, worker: &str, status: WorkerStatus) -> AppResult<()> {
@@ -154,6 +220,7 @@ pub async fn start(
 /// Ends a pause on the first day back (today or earlier); the clock runs again.
 pub async fn end(
     db: &Database,
+    mailer: &Arc<Notifications>,
     actor: &Actor,
     worker: UserId,
     id: uuid::Uuid,
@@ -162,30 +229,34 @@ pub async fn end(
     let mut errors = FieldErrors::new();
     validation::past_day(ended_on, "ended_on", &mut errors);
     crate::error::valid(errors)?;
-    let actor = actor.clone();
-    db.write(move |conn| {
-        let (row, relation) = load_visible(conn, &actor, worker)?;
-        may_record(relation)?;
-        let pause = db::pauses::find(conn, &id.to_string())?
-            .filter(|p| p.worker_id == row.user_id)
-            .ok_or(AppError::NotFound)?;
-        if ended_on < pause.starts_on {
-            return Err(AppError::invalid(
-                "ended_on",
-                format!("must not be before the pause began, {}", pause.starts_on),
-            ));
-        }
-        if db::pauses::end(conn, &pause.id, ended_on, &actor.user_id.to_db())? == 0 {
-            return Err(AppError::conflict("This pause has ended already."));
-        }
-        set_status(conn, &row.user_id, WorkerStatus::Active)?;
-        audit::record(
-            conn,
-            Event::by(&actor, "worker.resumed", "worker").on(&row.user_id),
-        )?;
-        Pause::try_from(db::pauses::find(conn, &pause.id)?.ok_or(AppError::NotFound)?)
-    })
-    .await
+    let (actor, mailer_in) = (actor.clone(), mailer.clone());
+    let ended = db
+        .write(move |conn| {
+            let (row, relation) = load_visible(conn, &actor, worker)?;
+            may_record(relation)?;
+            let pause = db::pauses::find(conn, &id.to_string())?
+                .filter(|p| p.worker_id == row.user_id)
+                .ok_or(AppError::NotFound)?;
+            if ended_on < pause.starts_on {
+                return Err(AppError::invalid(
+                    "ended_on",
+                    format!("must not be before the pause began, {}", pause.starts_on),
+                ));
+            }
+            if db::pauses::end(conn, &pause.id, ended_on, &actor.user_id.to_db())? == 0 {
+                return Err(AppError::conflict("This pause has ended already."));
+            }
+            set_status(conn, &row.user_id, WorkerStatus::Active)?;
+            audit::record(
+                conn,
+                Event::by(&actor, "worker.resumed", "worker").on(&row.user_id),
+            )?;
+            tell_on_return(conn, &mailer_in, &row.user_id, &pause, ended_on)?;
+            Pause::try_from(db::pauses::find(conn, &pause.id)?.ok_or(AppError::NotFound)?)
+        })
+        .await?;
+    mailer.wake();
+    Ok(ended)
 }
 
 pub async fn list(db: &Database, actor: &Actor, worker: UserId) -> AppResult<Vec<Pause>> {

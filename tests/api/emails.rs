@@ -170,3 +170,32 @@ fn pay_step_at_risk_emails() {
         );
     }
 }
+
+#[test]
+fn contact_requested_email() {
+    insta::assert_snapshot!(render(
+        Kind::ContactRequested,
+        json!({"worker_name": "Robin Ashworth",
+               "link": "https://peerpath.example.org/api/v1/workers/1/checkins"})
+    ));
+}
+
+#[test]
+fn checkin_emails() {
+    insta::assert_snapshot!(
+        "checkin_due",
+        render(
+            Kind::CheckinDue,
+            json!({"due_on": "8 December 2026",
+                   "link": "https://peerpath.example.org/api/v1/workers/1/checkins"})
+        )
+    );
+    insta::assert_snapshot!(
+        "checkin_missed",
+        render(
+            Kind::CheckinMissed,
+            json!({"worker_name": "Robin Ashworth", "due_on": "8 December 2026",
+                   "link": "https://peerpath.example.org/api/v1/workers/1/checkins"})
+        )
+    );
+}

@@ -421,6 +421,12 @@ impl TestApp {
     pub fn patch(&self, path: &str) -> Req<'_> {
         self.req(Method::PATCH, path)
     }
+    pub fn put(&self, path: &str) -> Req<'_> {
+        self.req(Method::PUT, path)
+    }
+    pub fn delete(&self, path: &str) -> Req<'_> {
+        self.req(Method::DELETE, path)
+    }
 
     pub async fn login(&self, email: &str, password: &str) -> Resp {
         self.post("/api/v1/auth/login")

@@ -15,6 +15,7 @@ mod notifications;
 mod operations;
 mod pathway;
 mod pay;
+mod recovery;
 mod smtp;
 mod tenancy;
 mod tokens;

@@ -401,7 +401,7 @@ async fn pauses_stop_the_time_in_stage_clock(backend: Backend) {
     let pause = json!({"starts_on": today() - Days::new(10), "category": "leave",
         "planned_return_on": today() + Days::new(20)});
     for (who, status) in [
-        (&t.worker, 403),
+        (&t.colleague, 403),
         (&t.other_supervisor, 403),
         (&t.outsider_manager, 404),
     ] {
