@@ -11,7 +11,7 @@ use std::time::Duration;
 use actix_web::http::Method;
 use actix_web::web::Data;
 use awc::http::header::HeaderMap;
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::{Connection, ExpressionMethods, PgConnection, QueryDsl, RunQueryDsl};
 use peerpath::app::Application;
 use peerpath::config::{Environment, Secret, Settings};
 use peerpath::db::Backend;
@@ -505,9 +505,29 @@ impl TestApp {
         (org, manager)
     }
 
+    /// Emails of a kind in the outbox, whatever their state.
+    pub fn emails_of_kind(&self, kind: &str) -> i64 {
+        use peerpath::db::schema::notifications;
+        notifications::table
+            .filter(notifications::kind.eq(kind))
+            .count()
+            .get_result(&mut *self.conn())
+            .expect("count emails")
+    }
+
     pub fn conn(&self) -> peerpath::db::PooledConn {
         self.state.db.pool.get().expect("a connection")
     }
+}
+
+/// The `peerpath` binary in an environment, reading this repository's config folder.
+pub fn cli(env: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_peerpath"));
+    command.env("PEERPATH_ENV", env).env(
+        "PEERPATH_CONFIG_DIR",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+    );
+    command
 }
 
 /// Generates each listed test twice: `sqlite::name` and `postgres::name`. Each test is an

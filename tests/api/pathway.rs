@@ -9,7 +9,7 @@ use crate::both_backends;
 use crate::helpers::{Resp, Session, TestApp};
 use crate::training::{Team, log, module, team};
 use peerpath::db::Backend;
-use peerpath::db::schema::{audit_events, notifications};
+use peerpath::db::schema::audit_events;
 
 pub const AFC3: &str = "0193a000-0000-7000-8000-000000000003";
 pub const AFC4: &str = "0193a000-0000-7000-8000-000000000004";
@@ -523,14 +523,6 @@ async fn approve(app: &TestApp, by: &Session, id: &str, body: Value) -> Resp {
         .await
 }
 
-fn kind_count(app: &TestApp, kind: &str) -> i64 {
-    notifications::table
-        .filter(notifications::kind.eq(kind))
-        .count()
-        .get_result(&mut *app.conn())
-        .unwrap()
-}
-
 fn action_count(app: &TestApp, action: &str) -> i64 {
     audit_events::table
         .filter(audit_events::action.eq(action))
@@ -607,7 +599,7 @@ async fn progression_changes_stage_and_pay_together(backend: Backend) {
         (effective - Days::new(1)).to_string()
     );
     assert_eq!(
-        kind_count(app, "progression_decided"),
+        app.emails_of_kind("progression_decided"),
         2,
         "the worker and the supervisor"
     );
@@ -658,7 +650,7 @@ async fn a_failed_approval_changes_nothing(backend: Backend) {
         .send()
         .await;
     assert_eq!(pay.body.as_array().unwrap().len(), 2);
-    assert_eq!(kind_count(app, "progression_decided"), 0);
+    assert_eq!(app.emails_of_kind("progression_decided"), 0);
     assert_eq!(action_count(app, "progression.approved"), 0);
 
     // Another day works.
@@ -772,7 +764,7 @@ async fn a_declined_proposal_keeps_its_reason(backend: Backend) {
     );
     let s = summary(app, &t.worker, w).await;
     assert_eq!(s.body["stage"]["name"], "Peer support worker");
-    assert_eq!(kind_count(app, "progression_decided"), 2);
+    assert_eq!(app.emails_of_kind("progression_decided"), 2);
     assert_eq!(
         propose(app, &t.supervisor, w).await.status,
         201,

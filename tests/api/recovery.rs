@@ -82,14 +82,6 @@ fn texts(plan: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn kind_count(app: &TestApp, kind: &str) -> i64 {
-    notifications::table
-        .filter(notifications::kind.eq(kind))
-        .count()
-        .get_result(&mut *app.conn())
-        .unwrap()
-}
-
 async fn the_plan_belongs_to_the_worker_and_sections_are_shared_by_choice(backend: Backend) {
     let t = team(backend).await;
     let (app, w) = (&t.app, &t.worker.user_id);
@@ -394,18 +386,18 @@ async fn missed_checkins_remind_the_worker_then_the_supervisor_once(backend: Bac
     assert_eq!(r.body["next_due_on"], (today() + Days::new(7)).to_string());
 
     tick(app, 6).await;
-    assert_eq!(kind_count(app, "checkin_due"), 0, "not due yet");
+    assert_eq!(app.emails_of_kind("checkin_due"), 0, "not due yet");
     tick(app, 8).await;
     tick(app, 9).await;
-    assert_eq!(kind_count(app, "checkin_due"), 1, "once per due date");
+    assert_eq!(app.emails_of_kind("checkin_due"), 1, "once per due date");
     assert_eq!(
-        kind_count(app, "checkin_missed"),
+        app.emails_of_kind("checkin_missed"),
         0,
         "within the grace period"
     );
     tick(app, 11).await;
     tick(app, 12).await;
-    assert_eq!(kind_count(app, "checkin_missed"), 1);
+    assert_eq!(app.emails_of_kind("checkin_missed"), 1);
     let to: String = notifications::table
         .filter(notifications::kind.eq("checkin_missed"))
         .select(notifications::recipient_email)
@@ -496,12 +488,12 @@ async fn a_pause_stops_the_cadence_and_training_reminders_and_nothing_expires_si
     assert_eq!(status.body["next_due_on"], Value::Null);
     tick(app, 15).await;
     assert_eq!(
-        kind_count(app, "checkin_due"),
+        app.emails_of_kind("checkin_due"),
         0,
         "no reminder while paused"
     );
     assert_eq!(
-        kind_count(app, "training_expiring"),
+        app.emails_of_kind("training_expiring"),
         0,
         "no training reminders while paused"
     );
@@ -939,13 +931,8 @@ async fn rotate_key_reseals_everything_under_the_new_key(backend: Backend) {
     )
     .await;
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_peerpath"))
+    let out = crate::helpers::cli("test")
         .arg("rotate-key")
-        .env("PEERPATH_ENV", "test")
-        .env(
-            "PEERPATH_CONFIG_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
-        )
         .env("PEERPATH__DATABASE__URL", app.db.url())
         .env("PEERPATH__DATA__DIR", app.db.data_dir())
         .env("PEERPATH__RECOVERY__KEYS__OLD", OLD_KEY)
@@ -980,13 +967,8 @@ async fn rotate_key_reseals_everything_under_the_new_key(backend: Backend) {
 /// Production refuses to start without a key for recovery data.
 #[test]
 fn production_refuses_to_start_without_a_recovery_key() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_peerpath"))
+    let out = crate::helpers::cli("production")
         .args(["migrate", "status"])
-        .env("PEERPATH_ENV", "production")
-        .env(
-            "PEERPATH_CONFIG_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
-        )
         .env(
             "PEERPATH__AUTH__JWT_SECRET",
             "q8Jx2mV9tL4wR7nB1cK5zH3pY6sD0fGa-long-enough",
