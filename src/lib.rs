@@ -21,6 +21,7 @@ pub mod organisations;
 pub mod pagination;
 pub mod pathway;
 pub mod recovery;
+pub mod reports;
 pub mod salary;
 pub mod scheduler;
 pub mod state;

@@ -15,6 +15,7 @@ pub mod progressions;
 pub mod queue;
 pub mod recovery;
 pub mod reminders;
+pub mod reports;
 pub mod salary;
 pub mod scheduled_runs;
 pub mod schema;

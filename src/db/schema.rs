@@ -580,3 +580,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     checkin_cadences,
     checkins,
 );
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(stage_history::stage_id, workers::status);

@@ -123,6 +123,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(pathways::start_pause)
                 .service(pathways::end_pause)
                 .service(pathways::list_pauses)
+                .service(pathways::progression_report)
                 .service(salary::create_band)
                 .service(salary::list_bands)
                 .service(salary::get_band)

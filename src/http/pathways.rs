@@ -535,3 +535,19 @@ pub async fn list_pauses(
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(pauses::list(&state.db, &actor, id.into_inner()).await?))
 }
+
+/// Your organisation's progression numbers: workers by status and by current stage, open
+/// proposals, approvals (and overrides) and declines in the last 12 months (programme
+/// managers).
+#[utoipa::path(
+    tag = "pathways",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The numbers", body = crate::reports::ProgressionNumbers),
+        (status = 403, description = "Programme managers only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/progression")]
+pub async fn progression_report(state: Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(crate::reports::progression(&state.db, &actor).await?))
+}

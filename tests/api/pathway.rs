@@ -1007,7 +1007,76 @@ async fn editing_a_stage_keeps_past_decisions(backend: Backend) {
         .assert_problem(422);
 }
 
+async fn progression_numbers_count_the_organisation(backend: Backend) {
+    let r = ready(backend).await;
+    let (t, app) = (&r.t, &r.t.app);
+    let (w, c) = (&t.worker.user_id, &t.colleague.user_id);
+    let stages: Vec<String> = app
+        .get("/api/v1/pathways")
+        .token(&t.manager.access)
+        .send()
+        .await
+        .body[0]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    place(app, &t.manager, c, &stages[0], months_ago(2)).await;
+    let id = propose(app, &t.supervisor, w).await.id();
+    approve(app, &t.manager, &id, json!({})).await;
+    assert_eq!(propose(app, &t.other_supervisor, c).await.status, 201);
+    app.post(&format!("/api/v1/workers/{c}/pauses"))
+        .token(&t.other_supervisor.access)
+        .json(json!({"starts_on": today(), "category": "leave"}))
+        .send()
+        .await;
+
+    let n = app
+        .get("/api/v1/reports/progression")
+        .token(&t.manager.access)
+        .send()
+        .await;
+    assert_eq!(n.status, 200, "{}", n.text);
+    let b = &n.body;
+    assert_eq!(
+        (
+            b["active"].as_i64(),
+            b["paused"].as_i64(),
+            b["unplaced"].as_i64()
+        ),
+        (Some(1), Some(1), Some(0))
+    );
+    let stage = |i: usize| {
+        (
+            b["stages"][i]["workers"].as_i64().unwrap(),
+            b["stages"][i]["paused"].as_i64().unwrap(),
+        )
+    };
+    assert_eq!(
+        [stage(0), stage(1), stage(2)],
+        [(1, 1), (1, 0), (0, 0)],
+        "{b}"
+    );
+    assert_eq!(b["open_proposals"], 1);
+    assert_eq!(b["approved_last_year"], 1);
+    assert_eq!(b["overridden_last_year"], 0);
+    app.get("/api/v1/reports/progression")
+        .token(&t.supervisor.access)
+        .send()
+        .await
+        .assert_problem(403);
+    let other = app
+        .get("/api/v1/reports/progression")
+        .token(&t.outsider_manager.access)
+        .send()
+        .await;
+    assert_eq!(other.body["active"], 0, "only their own organisation");
+    assert_eq!(other.body["stages"], json!([]));
+}
+
 both_backends!(
+    progression_numbers_count_the_organisation,
     editing_a_stage_keeps_past_decisions,
     pathways_are_kept_by_programme_managers,
     eligibility_explains_each_requirement,
