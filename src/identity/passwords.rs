@@ -54,7 +54,60 @@ pub struct Verified {
 
 /// Hashes and verifies on the blocking pool, at most `hashing_concurrency` at a time, so a
 /// flood of logins queues here instead of taking every thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A few threads of their own for hashing: each Argon2id hash allocates its memory cost
+/// (19 MiB by default), and spread over the shared blocking pool's many threads those
+/// allocations stayed resident in as many malloc arenas (hundreds of MiB under a login
+/// load). On `hashing_concurrency` threads they are reused.
+struct HashThreads {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+impl HashThreads {
+    fn start(threads: usize) -> Result<Self, String> {
+        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        for n in 0..threads.max(1) {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("password-hash-{n}"))
+                .spawn(move || {
+                    loop {
+                        let job = match receiver.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(|e| format!("cannot start a hashing thread: {e}"))?;
+        }
+        Ok(Self {
+            jobs: std::sync::Mutex::new(sender),
+        })
+    }
+
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| AppError::internal("hashing threads poisoned"))?
+            .send(job)
+            .map_err(|_| AppError::internal("hashing threads stopped"))?;
+        rx.await
+            .map_err(|_| AppError::internal("a hashing thread dropped its job"))
+    }
+}
+
 pub struct PasswordHasher {
+    threads: HashThreads,
     params: Params,
     permits: Arc<Semaphore>,
     /// Verified against when the account does not exist, so both paths cost the same.
@@ -72,6 +125,7 @@ impl PasswordHasher {
         .map_err(|e| format!("argon2 parameters: {e}"))?;
         let dummy_hash = hash_with(&params, b"not a real password: timing equaliser")?;
         Ok(Self {
+            threads: HashThreads::start(settings.hashing_concurrency)?,
             params,
             permits: Arc::new(Semaphore::new(settings.hashing_concurrency)),
             dummy_hash,
@@ -87,11 +141,12 @@ impl PasswordHasher {
             .map_err(|_| AppError::Unavailable("password hashing is saturated".into()))?
             .map_err(|_| AppError::internal("hashing semaphore closed"))?;
         let span = tracing::Span::current();
-        Ok(actix_web::web::block(move || {
-            let _entered = span.enter();
-            f()
-        })
-        .await?)
+        self.threads
+            .run(move || {
+                let _entered = span.enter();
+                f()
+            })
+            .await
     }
 
     pub async fn hash(&self, password: &Secret) -> AppResult<String> {
