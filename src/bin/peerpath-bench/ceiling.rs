@@ -166,13 +166,6 @@ pub async fn direct(
             (micros, errors)
         }));
     }
-    let mut all = vec![];
-    let mut errors = 0;
-    for t in tasks {
-        if let Ok((m, e)) = t.await {
-            all.extend(m);
-            errors += e;
-        }
-    }
+    let (all, errors) = crate::load::gather(tasks).await;
     crate::load::summarise(all, errors, started.elapsed().as_secs_f64())
 }

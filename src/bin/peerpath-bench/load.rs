@@ -113,6 +113,19 @@ pub struct Outcome {
     pub max_ms: f64,
 }
 
+/// The latencies (µs) and error counts of load tasks, together.
+pub async fn gather(tasks: Vec<tokio::task::JoinHandle<(Vec<u64>, u64)>>) -> (Vec<u64>, u64) {
+    let mut all = vec![];
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((m, e)) = t.await {
+            all.extend(m);
+            errors += e;
+        }
+    }
+    (all, errors)
+}
+
 pub fn summarise(mut micros: Vec<u64>, errors: u64, seconds: f64) -> Outcome {
     micros.sort_unstable();
     let at = |q: f64| {
@@ -168,14 +181,7 @@ pub async fn closed_loop(
             (micros, errors)
         }));
     }
-    let mut all = vec![];
-    let mut errors = 0;
-    for t in tasks {
-        if let Ok((m, e)) = t.await {
-            all.extend(m);
-            errors += e;
-        }
-    }
+    let (all, errors) = gather(tasks).await;
     summarise(all, errors, started.elapsed().as_secs_f64())
 }
 
@@ -225,13 +231,6 @@ pub async fn open_loop(
             (micros, errors)
         }));
     }
-    let mut all = vec![];
-    let mut errors = 0;
-    for t in tasks {
-        if let Ok((m, e)) = t.await {
-            all.extend(m);
-            errors += e;
-        }
-    }
+    let (all, errors) = gather(tasks).await;
     summarise(all, errors, started.elapsed().as_secs_f64())
 }
