@@ -13,7 +13,7 @@ use actix_web::web::Data;
 use actix_web::{App, HttpServer, web};
 use tokio::sync::watch;
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::config::{Environment, Settings};
 use crate::db::{self, Database};
@@ -185,6 +185,7 @@ impl Application {
             recovery_keys,
         });
         let server = serve(state.clone(), listener)?;
+        actix_web::rt::spawn(crate::memory::release_periodically());
         Ok(Self {
             port,
             server,
@@ -217,11 +218,19 @@ fn serve(state: Data<AppState>, listener: TcpListener) -> Result<Server, StartEr
     let settings = state.settings.clone();
     let document = openapi_document();
     let route_table = Data::new(RouteTable::from_document(&document));
+    // Serialised once and shared: the document as utoipa values is several MiB, and a copy
+    // per worker (and per factory clone) was most of the idle memory.
+    let document = Data::new(http::openapi::Document::serialise(&document)?);
     let mut server = HttpServer::new(move || {
         // The document is served before the API scope, which claims every path under it.
         let (app, _) = App::new()
             .route("/docs/problems", web::get().to(http::health::problem_types))
-            .service(SwaggerUi::new("/docs/{_:.*}").url(http::OPENAPI_PATH, document.clone()))
+            .service(
+                web::resource(http::OPENAPI_PATH)
+                    .app_data(document.clone())
+                    .get(http::openapi::serve_document),
+            )
+            .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new([http::OPENAPI_PATH])))
             .service(web::redirect("/docs", "/docs/"))
             .configure(http::pages)
             .into_utoipa_app()

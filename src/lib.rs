@@ -16,6 +16,7 @@ pub mod http;
 pub mod idempotency;
 pub mod identity;
 pub mod ids;
+pub mod memory;
 pub mod notifications;
 pub mod organisations;
 pub mod pagination;

@@ -9,7 +9,7 @@ pub mod extract;
 pub mod health;
 mod networks;
 mod notifications;
-mod openapi;
+pub mod openapi;
 mod organisations;
 mod pathways;
 mod recovery;

@@ -117,3 +117,20 @@ fn add(op: &mut Operation, status: &str, description: &str) {
             )
         });
 }
+
+/// The document as served: JSON bytes made once at start, shared by every worker.
+pub struct Document(actix_web::web::Bytes);
+
+impl Document {
+    pub fn serialise(document: &OpenApi) -> Result<Self, String> {
+        serde_json::to_vec(document)
+            .map(|json| Self(json.into()))
+            .map_err(|e| format!("cannot serialise the OpenAPI document: {e}"))
+    }
+}
+
+pub async fn serve_document(document: actix_web::web::Data<Document>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(document.0.clone())
+}

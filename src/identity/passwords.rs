@@ -4,8 +4,8 @@ use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, Version};
-use argon2::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use tokio::sync::Semaphore;
 
 use crate::config::{AuthSettings, Secret};
@@ -170,9 +170,7 @@ impl PasswordHasher {
                     needs_rehash: false,
                 };
             };
-            let ok = argon(&params)
-                .verify_password(password.expose().as_bytes(), &parsed)
-                .is_ok();
+            let ok = matches(&parsed, password.expose().as_bytes());
             let needs_rehash = Params::try_from(&parsed)
                 .map(|p| p != params)
                 .unwrap_or(true)
@@ -186,20 +184,109 @@ impl PasswordHasher {
     }
 }
 
-fn argon(params: &Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+/// Argon2's memory is allocated with at least this capacity, above glibc's largest dynamic
+/// mmap threshold (32 MiB on 64-bit): such a block is always mapped for the hash and returned
+/// to the system after it. A block the size of the memory cost (19 MiB) raised the threshold
+/// instead and stayed on the heap, hundreds of MiB under a burst of logins. Only the memory
+/// cost is touched, so only it is ever resident.
+const ALWAYS_MAPPED_BYTES: usize = 33 << 20;
+
+/// Runs Argon2 with `params` over `password` and `salt` into `out`.
+fn compute(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    let count = params.block_count();
+    let mut blocks: Vec<Block> = Vec::with_capacity(count.max(ALWAYS_MAPPED_BYTES / Block::SIZE));
+    blocks.resize(count, Block::new());
+    Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password,
+        salt,
+        out,
+        blocks.as_mut_slice(),
+    )
 }
 
 fn hash_with(params: &Params, password: &[u8]) -> Result<String, String> {
-    argon(params)
-        .hash_password(password)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("argon2: {e}"))
+    let fail = |e: &dyn std::fmt::Display| format!("argon2: {e}");
+    let salt = Salt::generate();
+    let mut out = vec![0; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    compute(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params.clone(),
+        password,
+        &salt,
+        &mut out,
+    )
+    .map_err(|e| fail(&e))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| fail(&e))?,
+        salt: Some(salt),
+        hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Recomputes the hash with the stored algorithm, version, parameters and salt, and compares
+/// in constant time (`Output`'s equality).
+fn matches(stored: &PasswordHash, password: &[u8]) -> bool {
+    let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(stored.algorithm.as_str()) else {
+        return false;
+    };
+    let Ok(version) = stored
+        .version
+        .map_or(Ok(Version::default()), Version::try_from)
+    else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(stored) else {
+        return false;
+    };
+    let mut out = vec![0; expected.len()];
+    compute(algorithm, version, params, password, salt, &mut out).is_ok()
+        && Output::new(&out).is_ok_and(|computed| computed == *expected)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn small() -> Params {
+        Params::new(64, 1, 1, None).expect("valid parameters")
+    }
+
+    #[test]
+    fn hashes_verify_with_the_library_and_ours() {
+        use argon2::PasswordVerifier as _;
+        let stored = hash_with(&small(), b"lantern-river-copper").expect("a hash");
+        let parsed = PasswordHash::new(&stored).expect("a PHC string");
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        assert!(matches(&parsed, b"lantern-river-copper"));
+        assert!(!matches(&parsed, b"lantern-river-coppeR"));
+        let library = Argon2::new(Algorithm::Argon2id, Version::V0x13, small());
+        assert!(
+            library
+                .verify_password(b"lantern-river-copper", &parsed)
+                .is_ok()
+        );
+        // A hash made by the library (as stored before this code) still verifies.
+        use argon2::PasswordHasher as _;
+        let theirs = library
+            .hash_password(b"lantern-river-copper")
+            .expect("a hash");
+        assert!(matches(&theirs, b"lantern-river-copper"));
+        assert!(!matches(&theirs, b"other-password-entirely"));
+    }
 
     #[test]
     fn policy_refuses_short_long_and_common() {
