@@ -33,11 +33,13 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::{
-    AnsiTransactionManager, InstrumentationEvent, SimpleConnection, TransactionManager,
+    AnsiTransactionManager, Instrumentation, InstrumentationEvent, SimpleConnection,
+    TransactionManager,
 };
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
+use diesel::result::DatabaseErrorKind;
 use diesel::sqlite::SqliteConnection;
 
 use crate::config::DatabaseSettings;
@@ -60,10 +62,44 @@ pub struct DbStats {
     pub micros: AtomicU64,
 }
 
-fn count_queries(event: InstrumentationEvent<'_>) {
-    if let InstrumentationEvent::StartQuery { .. } = event {
-        QUERIES.with(|q| q.set(q.get() + 1));
+/// Connections are checked with a round trip only when they may have gone bad: when idle for
+/// longer than this, or when any connection of the pool has lost its server since they were
+/// last checked. A check on every checkout cost a third of PostgreSQL's read throughput.
+const CHECK_WHEN_IDLE_FOR: Duration = Duration::from_secs(5);
+
+/// Each connection's instrumentation: counts statements (for a request's query count) and
+/// notices a lost server, so the pool drops that connection and checks the others.
+struct Watch {
+    lost: bool,
+    last_checkout: Instant,
+    /// The pool's loss count when this connection was last checked.
+    checked_at_losses: u64,
+    pool_losses: Arc<AtomicU64>,
+}
+
+impl Instrumentation for Watch {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { .. } => QUERIES.with(|q| q.set(q.get() + 1)),
+            InstrumentationEvent::FinishQuery {
+                error:
+                    Some(diesel::result::Error::DatabaseError(
+                        DatabaseErrorKind::ClosedConnection
+                        | DatabaseErrorKind::UnableToSendCommand,
+                        _,
+                    )),
+                ..
+            } => {
+                self.lost = true;
+                self.pool_losses.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
     }
+}
+
+fn watch(conn: &mut DbConn) -> Option<&mut Watch> {
+    conn.instrumentation().downcast_mut::<Watch>()
 }
 
 #[derive(diesel::MultiConnection)]
@@ -123,6 +159,19 @@ impl Target {
 pub struct Manager {
     target: Target,
     busy_timeout_ms: u64,
+    /// Connections of this pool that lost their server, ever.
+    losses: Arc<AtomicU64>,
+}
+
+impl Manager {
+    fn watch(&self) -> Watch {
+        Watch {
+            lost: false,
+            last_checkout: Instant::now(),
+            checked_at_losses: self.losses.load(Ordering::Relaxed),
+            pool_losses: self.losses.clone(),
+        }
+    }
 }
 
 impl ManageConnection for Manager {
@@ -136,7 +185,7 @@ impl ManageConnection for Manager {
                     PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute("SET TIME ZONE 'UTC'")
                     .map_err(r2d2::Error::QueryError)?;
-                conn.set_instrumentation(count_queries);
+                conn.set_instrumentation(self.watch());
                 Ok(DbConn::Postgres(conn))
             }
             Target::Sqlite(path) => {
@@ -150,20 +199,34 @@ impl ManageConnection for Manager {
                     self.busy_timeout_ms
                 ))
                 .map_err(r2d2::Error::QueryError)?;
-                conn.set_instrumentation(count_queries);
+                conn.set_instrumentation(self.watch());
                 Ok(DbConn::Sqlite(conn))
             }
         }
     }
 
+    /// Called on every checkout; a round trip only when the connection may have gone bad.
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        let losses = self.losses.load(Ordering::Relaxed);
+        let trusted = watch(conn).is_some_and(|w| {
+            let recent = w.last_checkout.elapsed() < CHECK_WHEN_IDLE_FOR;
+            w.last_checkout = Instant::now();
+            recent && w.checked_at_losses == losses && !w.lost
+        });
+        if trusted {
+            return Ok(());
+        }
         conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+            .map_err(r2d2::Error::QueryError)?;
+        if let Some(w) = watch(conn) {
+            w.checked_at_losses = losses;
+        }
+        Ok(())
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         use diesel::r2d2::R2D2Connection;
-        conn.is_broken()
+        conn.is_broken() || watch(conn).is_some_and(|w| w.lost)
     }
 }
 
@@ -189,6 +252,7 @@ impl Database {
         let manager = Manager {
             target,
             busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+            losses: Arc::default(),
         };
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)
@@ -307,5 +371,34 @@ mod tests {
         );
         assert!(Target::parse("postgress://u@h/db").is_err());
         assert!(Target::parse("sqlite://:memory:").is_err());
+    }
+
+    /// A connection checked out again soon is trusted without a round trip; one idle for
+    /// long, or one whose pool has lost a connection since its last check, is checked.
+    #[test]
+    fn checkouts_are_checked_only_when_a_connection_may_have_gone_bad() {
+        let dir = std::env::temp_dir().join(format!("peerpath-watch-{}", uuid::Uuid::new_v4()));
+        let manager = Manager {
+            target: Target::Sqlite(dir.join("w.db")),
+            busy_timeout_ms: 100,
+            losses: Arc::default(),
+        };
+        let _ = std::fs::create_dir_all(&dir);
+        let mut conn = manager.connect().expect("a connection");
+        let round_trips = |conn: &mut DbConn| {
+            let before = QUERIES.with(Cell::get);
+            manager.is_valid(conn).expect("valid");
+            QUERIES.with(Cell::get) - before
+        };
+        assert_eq!(round_trips(&mut conn), 0);
+        manager.losses.fetch_add(1, Ordering::Relaxed);
+        assert_eq!(round_trips(&mut conn), 1);
+        assert_eq!(round_trips(&mut conn), 0);
+        if let Some(w) = watch(&mut conn) {
+            w.last_checkout -= CHECK_WHEN_IDLE_FOR;
+        }
+        assert_eq!(round_trips(&mut conn), 1);
+        assert!(!manager.has_broken(&mut conn));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
