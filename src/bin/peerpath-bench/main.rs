@@ -295,7 +295,8 @@ async fn run(args: Args) -> Result<(), String> {
     let port = cluster::free_port()?;
     let env = env_for(&url, &dir, port);
     let server = spawn("serve", &env, port).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Idle: after the server's first return of freed memory (two seconds after start).
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let (idle_rss, _) = memory(server.child.id());
 
     let (orgs, per_org) = scale.shape();

@@ -1,0 +1,2 @@
+DROP INDEX competency_signoffs_worker_status;
+DROP INDEX training_records_worker_status;
