@@ -82,6 +82,7 @@ pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    crate::memory::note_request();
     let request_id = req
         .headers()
         .get(&REQUEST_ID)

@@ -118,9 +118,14 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
+        // The postmaster itself: when started through runuser (as root), the child is runuser,
+        // which does not pass SIGINT on.
+        let postmaster = std::fs::read_to_string(self.dir.join("data").join("postmaster.pid"))
+            .ok()
+            .and_then(|pid| pid.lines().next().map(str::to_string));
+        for pid in postmaster.into_iter().chain([self.child.id().to_string()]) {
+            let _ = Command::new("kill").args(["-INT", &pid]).status();
+        }
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -165,9 +165,15 @@ pub async fn generate(
         .map_err(|e| e.to_string())??;
     }
     let pool = db.pool.clone();
+    // On PostgreSQL, also the vacuum that autovacuum would otherwise start after the bulk
+    // insert, in the middle of the measurements.
+    let settle = match db.backend {
+        Backend::Postgres => "VACUUM ANALYZE",
+        Backend::Sqlite => "ANALYZE",
+    };
     actix_web::web::block(move || -> Result<(), String> {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
-        conn.batch_execute("ANALYZE").map_err(|e| e.to_string())
+        conn.batch_execute(settle).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| e.to_string())??;

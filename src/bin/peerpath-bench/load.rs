@@ -102,10 +102,25 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// Failed requests by what failed: an HTTP status, or the I/O error's kind.
+pub type Errors = std::collections::BTreeMap<String, u64>;
+
+/// Counts a failed answer; false when the answer was a success.
+pub fn failed(errors: &mut Errors, answer: &std::io::Result<(u16, Vec<u8>)>) -> bool {
+    let kind = match answer {
+        Ok((status, _)) if *status < 400 => return false,
+        Ok((status, _)) => status.to_string(),
+        Err(e) => format!("{:?}", e.kind()),
+    };
+    *errors.entry(kind).or_default() += 1;
+    true
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Outcome {
     pub requests: u64,
     pub errors: u64,
+    pub error_kinds: Errors,
     pub seconds: f64,
     pub rps: f64,
     pub p50_ms: f64,
@@ -114,19 +129,21 @@ pub struct Outcome {
 }
 
 /// The latencies (µs) and error counts of load tasks, together.
-pub async fn gather(tasks: Vec<tokio::task::JoinHandle<(Vec<u64>, u64)>>) -> (Vec<u64>, u64) {
+pub async fn gather(tasks: Vec<tokio::task::JoinHandle<(Vec<u64>, Errors)>>) -> (Vec<u64>, Errors) {
     let mut all = vec![];
-    let mut errors = 0;
+    let mut errors = Errors::new();
     for t in tasks {
         if let Ok((m, e)) = t.await {
             all.extend(m);
-            errors += e;
+            for (kind, n) in e {
+                *errors.entry(kind).or_default() += n;
+            }
         }
     }
     (all, errors)
 }
 
-pub fn summarise(mut micros: Vec<u64>, errors: u64, seconds: f64) -> Outcome {
+pub fn summarise(mut micros: Vec<u64>, errors: Errors, seconds: f64) -> Outcome {
     micros.sort_unstable();
     let at = |q: f64| {
         micros
@@ -135,7 +152,8 @@ pub fn summarise(mut micros: Vec<u64>, errors: u64, seconds: f64) -> Outcome {
     };
     Outcome {
         requests: micros.len() as u64,
-        errors,
+        errors: errors.values().sum(),
+        error_kinds: errors,
         seconds,
         rps: micros.len() as f64 / seconds.max(1e-9),
         p50_ms: at(0.50),
@@ -159,7 +177,7 @@ pub async fn closed_loop(
         let (make, counter) = (make.clone(), counter.clone());
         tasks.push(tokio::spawn(async move {
             let mut micros = vec![];
-            let mut errors = 0;
+            let mut errors = Errors::new();
             let mut conn = Connection::open(port).await.ok();
             while Instant::now() < deadline {
                 let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -169,13 +187,10 @@ pub async fn closed_loop(
                     Some(c) => c.send(&request).await,
                     None => Err(std::io::ErrorKind::NotConnected.into()),
                 };
-                match answer {
-                    Ok((status, _)) if status < 400 => micros.push(t.elapsed().as_micros() as u64),
-                    Ok(_) => errors += 1,
-                    Err(_) => {
-                        errors += 1;
-                        conn = Connection::open(port).await.ok();
-                    }
+                if !failed(&mut errors, &answer) {
+                    micros.push(t.elapsed().as_micros() as u64);
+                } else if answer.is_err() {
+                    conn = Connection::open(port).await.ok();
                 }
             }
             (micros, errors)
@@ -203,7 +218,7 @@ pub async fn open_loop(
         let connections = connections as u64;
         tasks.push(tokio::spawn(async move {
             let mut micros = vec![];
-            let mut errors = 0;
+            let mut errors = Errors::new();
             let mut conn = Connection::open(port).await.ok();
             let mut n = k;
             while n < total {
@@ -216,15 +231,10 @@ pub async fn open_loop(
                     Some(c) => c.send(&request).await,
                     None => Err(std::io::ErrorKind::NotConnected.into()),
                 };
-                match answer {
-                    Ok((status, _)) if status < 400 => {
-                        micros.push(due.elapsed().as_micros() as u64)
-                    }
-                    Ok(_) => errors += 1,
-                    Err(_) => {
-                        errors += 1;
-                        conn = Connection::open(port).await.ok();
-                    }
+                if !failed(&mut errors, &answer) {
+                    micros.push(due.elapsed().as_micros() as u64);
+                } else if answer.is_err() {
+                    conn = Connection::open(port).await.ok();
                 }
                 n += connections;
             }

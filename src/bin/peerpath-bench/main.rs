@@ -447,6 +447,7 @@ async fn run(args: Args) -> Result<(), String> {
         {
             continue;
         }
+        ceiling::settle(&db).await?;
         let mut max = BTreeMap::new();
         for &n in &connections {
             let o = load::closed_loop(port, n, duration, make.clone()).await;
@@ -522,11 +523,13 @@ fn print_table(r: &Report) {
         r.idle_rss_kib as f64 / 1024.0,
         r.peak_rss_kib as f64 / 1024.0
     );
-    println!("\n| ceiling | req/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |");
+    println!(
+        "\n| ceiling | req/s | p50 ms | p99 ms | errors |\n| --- | ---: | ---: | ---: | --- |"
+    );
     for (name, o) in &r.ceilings {
         println!(
-            "| {name} | {:.0} | {:.2} | {:.2} |",
-            o.rps, o.p50_ms, o.p99_ms
+            "| {name} | {:.0} | {:.2} | {:.2} | {:?} |",
+            o.rps, o.p50_ms, o.p99_ms, o.error_kinds
         );
     }
     let conns: Vec<String> = r
