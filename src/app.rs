@@ -162,6 +162,7 @@ impl Application {
     pub async fn build_on(settings: Settings, listener: TcpListener) -> Result<Self, StartError> {
         // Installed before the first request so no early measurement is lost.
         telemetry::metrics_handle();
+        http::web::render::check()?;
         let database = Database::connect(&settings.database)?;
         migrate(&database).await?;
         let key = signing_key(&settings)?;
@@ -220,19 +221,22 @@ fn serve(state: Data<AppState>, listener: TcpListener) -> Result<Server, StartEr
     let route_table = Data::new(RouteTable::from_document(&document));
     // Serialised once and shared: the document as utoipa values is several MiB, and a copy
     // per worker (and per factory clone) was most of the idle memory.
-    let document = Data::new(http::openapi::Document::serialise(&document)?);
+    let document = Data::new(http::api::openapi::Document::serialise(&document)?);
     let mut server = HttpServer::new(move || {
         // The document is served before the API scope, which claims every path under it.
         let (app, _) = App::new()
-            .route("/docs/problems", web::get().to(http::health::problem_types))
+            .route(
+                "/docs/problems",
+                web::get().to(http::api::health::problem_types),
+            )
             .service(
                 web::resource(http::OPENAPI_PATH)
                     .app_data(document.clone())
-                    .get(http::openapi::serve_document),
+                    .get(http::api::openapi::serve_document),
             )
             .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new([http::OPENAPI_PATH])))
             .service(web::redirect("/docs", "/docs/"))
-            .configure(http::pages)
+            .configure(http::web::routes)
             .into_utoipa_app()
             .app_data(state.clone())
             .app_data(route_table.clone())

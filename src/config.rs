@@ -90,6 +90,7 @@ pub struct Settings {
     pub email: EmailSettings,
     pub scheduler: SchedulerSettings,
     pub recovery: RecoverySettings,
+    pub web: WebSettings,
 }
 
 fn default_env() -> Environment {
@@ -200,6 +201,19 @@ pub struct RecoverySettings {
     pub keys: std::collections::BTreeMap<String, Secret>,
     /// Days between check-ins when a cadence is agreed without saying.
     pub default_cadence_days: u32,
+}
+
+/// The pages' sign-in: the session cookie and how long a web session lasts.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// `Secure` cookies with the `__Host-` prefix: on everywhere but development, where the
+    /// service is reached over plain HTTP.
+    pub secure_cookies: bool,
+    /// A web session unused this long ends.
+    pub idle_timeout_mins: i64,
+    /// A web session ends this long after sign-in, however busy.
+    pub absolute_timeout_hours: i64,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

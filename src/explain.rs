@@ -81,6 +81,31 @@ pub fn plural(n: i64, one: &str, many: &str) -> String {
     }
 }
 
+/// Money as people write it: "£25,674", "£25,674.50", "EUR 1,200".
+pub fn money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let minor = minor.unsigned_abs();
+    let (units, cents) = (minor / 100, minor % 100);
+    let digits = units.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let symbol = match currency {
+        "GBP" => "£".to_string(),
+        "EUR" => "€".to_string(),
+        other => format!("{other} "),
+    };
+    if cents == 0 {
+        format!("{sign}{symbol}{grouped}")
+    } else {
+        format!("{sign}{symbol}{grouped}.{cents:02}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +119,9 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 3, 3).unwrap_or_default();
         assert_eq!(day(d), "3 March 2026");
         assert_eq!(plural(1, "month", "months"), "1 month");
+        assert_eq!(money(2_567_400, "GBP"), "£25,674");
+        assert_eq!(money(2_567_450, "GBP"), "£25,674.50");
+        assert_eq!(money(99, "EUR"), "€0.99");
+        assert_eq!(money(100_000_000, "USD"), "USD 1,000,000");
     }
 }

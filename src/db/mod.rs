@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod supervision;
 pub mod training;
 pub mod users;
+pub mod web_sessions;
 pub mod workers;
 
 use std::cell::Cell;

@@ -51,6 +51,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    web_sessions (cookie_hash) {
+        cookie_hash -> Text,
+        session_id -> Text,
+        csrf_token -> Text,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Text,
         user_id -> Text,
@@ -99,6 +108,7 @@ diesel::joinable!(network_memberships -> organisations (organisation_id));
 diesel::joinable!(users -> organisations (organisation_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(web_sessions -> sessions (session_id));
 
 diesel::table! {
     notifications (id) {
@@ -546,6 +556,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     network_memberships,
     users,
     sessions,
+    web_sessions,
     refresh_tokens,
     audit_events,
     idempotency_keys,

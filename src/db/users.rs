@@ -141,6 +141,19 @@ pub fn names_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, S
         .load(conn)
 }
 
+/// (id, display name) of several users of one organisation; others are left out.
+pub fn names_in_organisation(
+    conn: &mut DbConn,
+    organisation_id: &str,
+    ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    users::table
+        .filter(users::organisation_id.eq(organisation_id))
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load(conn)
+}
+
 /// The ids of an organisation's active users with a role.
 pub fn active_with_role(
     conn: &mut DbConn,

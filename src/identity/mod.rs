@@ -9,6 +9,7 @@ pub mod sessions;
 pub mod tokens;
 pub mod users;
 pub mod values;
+pub mod web_sessions;
 
 use std::sync::Arc;
 

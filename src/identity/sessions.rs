@@ -54,16 +54,24 @@ fn anonymous_event<'a>(action: &'static str, request_id: Option<&'a str>) -> Eve
     }
 }
 
-/// Checks the password and opens a session. Unknown email, wrong password and inactive
-/// account all answer the same 401 after the same hashing work.
-pub async fn login(
+/// A person whose password was checked, ready for a session of either kind.
+pub(super) struct Verified {
+    pub user: db::users::UserRow,
+    pub organisation: Option<OrganisationId>,
+    /// A new hash when the stored one was made with other parameters.
+    pub rehash: Option<String>,
+}
+
+/// Checks the password against the login limits. Unknown email, wrong password and inactive
+/// account all answer the same 401 after the same hashing work, and are audited.
+pub(super) async fn verify_credentials(
     identity: &Identity,
     db: &Database,
     email: &str,
     password: &Secret,
     client: IpAddr,
-    request_id: Option<String>,
-) -> AppResult<TokenPair> {
+    request_id: Option<&str>,
+) -> AppResult<Verified> {
     let account = Email::parse(email)
         .map(|e| e.key())
         .unwrap_or_else(|_| email.trim().to_lowercase());
@@ -85,6 +93,7 @@ pub async fn login(
                 .and_then(|u| u.organisation_id.as_deref())
                 .map(OrganisationId::from_db)
                 .transpose()?;
+            let request_id = request_id.map(str::to_string);
             db.write(move |conn| {
                 let mut event =
                     anonymous_event("auth.login_failed", request_id.as_deref()).in_org(org);
@@ -96,40 +105,72 @@ pub async fn login(
         }
     };
     identity.limiter.record_success(&account);
-
     let rehash = if verified.needs_rehash {
         Some(identity.hasher.hash(password).await?)
     } else {
         None
     };
-    let user_id = UserId::from_db(&user.id)?;
-    let org = user
+    let organisation = user
         .organisation_id
         .as_deref()
         .map(OrganisationId::from_db)
         .transpose()?;
+    Ok(Verified {
+        user,
+        organisation,
+        rehash,
+    })
+}
+
+/// Inside the transaction that opens a session: the upgraded hash, the session row and the
+/// audit event of the successful login.
+pub(super) fn open_session(
+    conn: &mut DbConn,
+    verified: &Verified,
+    session: &SessionId,
+    expires_at: chrono::NaiveDateTime,
+    request_id: Option<&str>,
+) -> AppResult<()> {
+    let now = db::now();
+    let user = &verified.user;
+    if let Some(hash) = &verified.rehash {
+        db::users::set_password_hash(conn, &user.id, hash, now)?;
+    }
+    db::sessions::insert(
+        conn,
+        &db::sessions::NewSession {
+            id: &session.to_db(),
+            user_id: &user.id,
+            created_at: now,
+            expires_at,
+        },
+    )?;
+    let mut event =
+        anonymous_event("auth.login_succeeded", request_id).in_org(verified.organisation);
+    event.actor_id = Some(user.id.clone());
+    event.entity_id = Some(user.id.clone());
+    audit::record(conn, event)
+}
+
+/// Checks the password and opens a session with a token pair.
+pub async fn login(
+    identity: &Identity,
+    db: &Database,
+    email: &str,
+    password: &Secret,
+    client: IpAddr,
+    request_id: Option<String>,
+) -> AppResult<TokenPair> {
+    let verified =
+        verify_credentials(identity, db, email, password, client, request_id.as_deref()).await?;
+    let user_id = UserId::from_db(&verified.user.id)?;
     let session = SessionId::generate();
     let (refresh, refresh_hash) = tokens::new_refresh_token()?;
     let expires_at = db::now() + identity.refresh_ttl;
     db.write(move |conn| {
-        let now = db::now();
-        if let Some(hash) = &rehash {
-            db::users::set_password_hash(conn, &user.id, hash, now)?;
-        }
-        db::sessions::insert(
-            conn,
-            &db::sessions::NewSession {
-                id: &session.to_db(),
-                user_id: &user.id,
-                created_at: now,
-                expires_at,
-            },
-        )?;
-        db::sessions::insert_refresh(conn, &refresh_hash, &session.to_db(), now)?;
-        let mut event = anonymous_event("auth.login_succeeded", request_id.as_deref()).in_org(org);
-        event.actor_id = Some(user.id.clone());
-        event.entity_id = Some(user.id.clone());
-        audit::record(conn, event)
+        open_session(conn, &verified, &session, expires_at, request_id.as_deref())?;
+        db::sessions::insert_refresh(conn, &refresh_hash, &session.to_db(), db::now())?;
+        Ok(())
     })
     .await?;
     pair(identity, user_id, session, refresh)

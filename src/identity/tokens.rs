@@ -102,13 +102,19 @@ impl TokenKeys {
 
 /// A new refresh token and the hash under which it is stored.
 pub fn new_refresh_token() -> AppResult<(String, String)> {
+    new_secret("rt_")
+}
+
+/// 32 random bytes behind a prefix naming their use, and the SHA-256 to store.
+pub fn new_secret(prefix: &str) -> AppResult<(String, String)> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| AppError::internal(format!("randomness: {e}")))?;
-    let token = format!("rt_{}", URL_SAFE_NO_PAD.encode(bytes));
+    let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes));
     let hash = hash_refresh_token(&token);
     Ok((token, hash))
 }
 
+/// The stored form of a refresh token or web-session cookie.
 pub fn hash_refresh_token(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()

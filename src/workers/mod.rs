@@ -381,3 +381,19 @@ pub async fn supervisor_history(
         .map(SupervisorAssignment::try_from)
         .collect()
 }
+
+/// The names of colleagues in the caller's organisation, by user id, for what people read
+/// (a queue item says whose it is). Ids of other organisations get no name.
+pub async fn names(
+    db: &Database,
+    actor: &Actor,
+    ids: Vec<String>,
+) -> AppResult<std::collections::HashMap<String, String>> {
+    let org = authz::own_organisation(actor)?;
+    db.run(move |conn| {
+        Ok(db::users::names_in_organisation(conn, &org.to_db(), &ids)?
+            .into_iter()
+            .collect())
+    })
+    .await
+}

@@ -4,10 +4,10 @@ use actix_web::{HttpResponse, get, post, put};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiJson, IfMatch};
 use super::respond::versioned;
 use crate::db::notifications::NotificationFilter;
 use crate::error::{AppResult, Problem};
+use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::Actor;
 use crate::ids::OrganisationId;
 use crate::notifications::Kind;

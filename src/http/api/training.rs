@@ -6,9 +6,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::competencies::ReasonRequest;
-use super::extract::{ApiJson, IfMatch};
 use super::respond::{created, versioned};
 use crate::error::{AppResult, Problem};
+use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::pagination::{ActivePageQuery, Page, Paginated};

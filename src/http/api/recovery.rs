@@ -8,9 +8,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::{ApiJson, IfMatch};
 use super::respond::versioned;
 use crate::error::{AppResult, Problem};
+use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::recovery::checkins::{self, Checkin, CheckinCount, CheckinInput, CheckinStatus, Risk};

@@ -5,12 +5,12 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiJson, IfMatch};
 use super::respond::{created, versioned};
 use crate::competencies::framework::{self, Competency, CompetencyInput};
 use crate::competencies::observations::{self, Observation, ObservationInput, Outcome};
 use crate::competencies::signoffs::{self, Decision, Signoff, SignoffStatus};
 use crate::error::{AppResult, Problem};
+use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::pagination::{ActivePageQuery, Page, Paginated};

@@ -5,10 +5,10 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiJson, IfMatch};
 use super::respond::{created, versioned};
 use crate::db::workers::WorkerFilter;
 use crate::error::{AppResult, Problem};
+use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::pagination::{Page, Paginated};
@@ -32,13 +32,13 @@ pub struct CreateWorkerRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateWorkerRequest {
     /// `null` clears it.
-    #[serde(default, deserialize_with = "super::extract::present")]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = Option<String>)]
     pub preferred_name: Option<Option<String>>,
     pub start_date: Option<NaiveDate>,
     pub status: Option<WorkerStatus>,
     /// A new supervisor (an active supervisor of the organisation); `null` for none.
-    #[serde(default, deserialize_with = "super::extract::present")]
+    #[serde(default, deserialize_with = "crate::http::extract::present")]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub supervisor_id: Option<Option<UserId>>,
 }

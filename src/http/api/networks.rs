@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, put};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extract::{ApiJson, IdempotencyHeader, IfMatch};
 use super::respond::{created, versioned};
 use crate::error::{AppResult, Problem};
+use crate::http::extract::{ApiJson, IdempotencyHeader, IfMatch};
 use crate::idempotency::{self, Attempt};
 use crate::identity::Actor;
 use crate::ids::{NetworkId, OrganisationId};

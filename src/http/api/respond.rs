@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 use serde::Serialize;
 
-use super::extract::etag;
+use crate::http::extract::etag;
 
 /// A record and its ETag.
 pub fn versioned<T: Serialize>(status: StatusCode, version: i32, body: &T) -> HttpResponse {

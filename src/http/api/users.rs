@@ -4,11 +4,11 @@ use actix_web::{HttpResponse, get, patch, post};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiJson, IdempotencyHeader, IfMatch};
 use super::respond::{created, versioned};
 use crate::config::Secret;
 use crate::db::users::UserFilter;
 use crate::error::{AppResult, Problem};
+use crate::http::extract::{ApiJson, IdempotencyHeader, IfMatch};
 use crate::idempotency::{self, Attempt};
 use crate::identity::users::{self, NewAccount, User, UserUpdate};
 use crate::identity::{Actor, DisplayName, Email, Role};

@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::ApiJson;
 use crate::error::{AppResult, Problem};
+use crate::http::extract::ApiJson;
 use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::salary::history::{self, AssignInput, Reason, SalaryPeriod};

@@ -3,9 +3,9 @@ use actix_web::{HttpRequest, HttpResponse, post};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extract::{ApiJson, ClientIp, request_id};
 use crate::config::Secret;
 use crate::error::{AppResult, Problem};
+use crate::http::extract::{ApiJson, ClientIp, request_id};
 use crate::identity::{Actor, sessions};
 use crate::state::AppState;
 

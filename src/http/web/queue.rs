@@ -1,0 +1,260 @@
+//! The supervisor's queue and the training decision: verify, or reject with a reason, after
+//! checking the answer (the worker will read it).
+
+use std::collections::HashMap;
+
+use actix_web::web::{Data, Path, Query};
+use actix_web::{get, post};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::errors::PageResult;
+use super::render::{FormErrors, View, see_other};
+use super::session::{SignedIn, SignedInForm};
+use super::training::{catalogue, record_view};
+use crate::competencies::framework;
+use crate::error::AppError;
+use crate::explain::{day, plural};
+use crate::pagination::{MAX_LIMIT, Page};
+use crate::state::AppState;
+use crate::supervisor_queue;
+use crate::training::records;
+use crate::workers;
+
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Item {
+    href: Option<String>,
+    worker: String,
+    what: String,
+    since: String,
+}
+
+fn name(names: &HashMap<String, String>, id: &str) -> String {
+    names
+        .get(id)
+        .cloned()
+        .unwrap_or_else(|| "A former colleague".into())
+}
+
+#[get("/queue")]
+pub async fn queue(state: Data<AppState>, signed_in: SignedIn, query: Query<Done>) -> PageResult {
+    let actor = &signed_in.session.actor;
+    let queue = supervisor_queue::supervisor_queue(&state.db, actor).await?;
+    let ids: Vec<String> = queue
+        .unverified_training
+        .iter()
+        .map(|r| r.worker_id.to_db())
+        .chain(queue.signoff_requests.iter().map(|s| s.worker_id.to_db()))
+        .collect();
+    let names = workers::names(&state.db, actor, ids).await?;
+    let modules = catalogue(&state, &signed_in).await?;
+    let module_titles: HashMap<&str, String> = modules
+        .iter()
+        .map(|m| (m.id.as_str(), format!("{} {}", m.code, m.title)))
+        .collect();
+    let page = Page::from_query(Some(MAX_LIMIT), None)?;
+    let competencies = framework::list(&state.db, actor, None, page).await?.items;
+    let competency_titles: HashMap<&str, String> = competencies
+        .iter()
+        .map(|c| (c.id.as_str(), format!("{} {}", c.code, c.title)))
+        .collect();
+    let training: Vec<Item> = queue
+        .unverified_training
+        .iter()
+        .map(|r| Item {
+            href: Some(format!("/queue/training/{}", r.id)),
+            worker: name(&names, &r.worker_id.to_db()),
+            what: module_titles
+                .get(r.module_id.as_str())
+                .cloned()
+                .unwrap_or_default(),
+            since: day(r.created_at.date_naive()),
+        })
+        .collect();
+    let signoffs: Vec<Item> = queue
+        .signoff_requests
+        .iter()
+        .map(|s| Item {
+            href: None,
+            worker: name(&names, &s.worker_id.to_db()),
+            what: competency_titles
+                .get(s.competency_id.as_str())
+                .cloned()
+                .unwrap_or_default(),
+            since: day(s.created_at.date_naive()),
+        })
+        .collect();
+    let notice = match query.done.as_deref() {
+        Some("verified") => {
+            Some("The training is verified. It now counts toward their pathway.".to_string())
+        }
+        Some("rejected") => Some(
+            "The training is not accepted. We have emailed the worker your reason.".to_string(),
+        ),
+        _ => None,
+    };
+    Ok(View::new(
+        "queue.html",
+        "Your queue",
+        context! {
+            training_count => plural(queue.counts.unverified_training, "training record", "training records"),
+            signoff_count => plural(queue.counts.signoff_requests, "sign-off request", "sign-off requests"),
+            training => training,
+            signoffs => signoffs,
+        },
+    )
+    .notice(notice)
+    .render(&signed_in.frame()))
+}
+
+#[derive(Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct DecisionForm {
+    decision: String,
+    reason: String,
+}
+
+async fn decision_view(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: uuid::Uuid,
+    form: &DecisionForm,
+    errors: FormErrors,
+) -> Result<View, AppError> {
+    let actor = &signed_in.session.actor;
+    let record = records::get_record(&state.db, actor, id).await?;
+    let modules = catalogue(state, signed_in).await?;
+    let titles: HashMap<&str, String> = modules
+        .iter()
+        .map(|m| (m.id.as_str(), format!("{} {}", m.code, m.title)))
+        .collect();
+    let names = workers::names(&state.db, actor, vec![record.worker_id.to_db()]).await?;
+    let view = View::new(
+        "queue_training.html",
+        "Check this training",
+        context! {
+            record => record_view(&record, &titles),
+            worker => name(&names, &record.worker_id.to_db()),
+            waiting => record.status == records::RecordStatus::Logged,
+            form => form,
+            decisions => vec![
+                context! { value => "verify", label => "Yes, verify it" },
+                context! { value => "reject", label => "No, do not accept it" },
+            ],
+        },
+    )
+    .back("/queue", "Back to your queue");
+    Ok(if errors.is_empty() {
+        view
+    } else {
+        view.with_errors(errors)
+    })
+}
+
+fn check_form(form: &DecisionForm) -> FormErrors {
+    let mut errors = FormErrors::default();
+    match form.decision.as_str() {
+        "verify" => {}
+        "reject" if form.reason.trim().is_empty() => errors.add(
+            "reason",
+            "Say why you do not accept it, so the worker knows what to do",
+        ),
+        "reject" => {}
+        _ => errors.add("decision", "Choose whether you verify this training"),
+    }
+    errors
+}
+
+#[get("/queue/training/{id}")]
+pub async fn training_page(
+    state: Data<AppState>,
+    signed_in: SignedIn,
+    id: Path<uuid::Uuid>,
+) -> PageResult {
+    let view = decision_view(
+        &state,
+        &signed_in,
+        *id,
+        &DecisionForm::default(),
+        FormErrors::default(),
+    )
+    .await?;
+    Ok(view.render(&signed_in.frame()))
+}
+
+/// The decision, checked before it is made: the supervisor reads what the worker will see.
+#[post("/queue/training/{id}")]
+pub async fn training_check(
+    state: Data<AppState>,
+    posted: SignedInForm<DecisionForm>,
+    id: Path<uuid::Uuid>,
+) -> PageResult {
+    let SignedInForm { signed_in, form } = posted;
+    let errors = check_form(&form);
+    if !errors.is_empty() {
+        let view = decision_view(&state, &signed_in, *id, &form, errors).await?;
+        return Ok(view.render(&signed_in.frame()));
+    }
+    let actor = &signed_in.session.actor;
+    let record = records::get_record(&state.db, actor, *id).await?;
+    let modules = catalogue(&state, &signed_in).await?;
+    let titles: HashMap<&str, String> = modules
+        .iter()
+        .map(|m| (m.id.as_str(), format!("{} {}", m.code, m.title)))
+        .collect();
+    let names = workers::names(&state.db, actor, vec![record.worker_id.to_db()]).await?;
+    Ok(View::new(
+        "queue_training_check.html",
+        "Check your answer",
+        context! {
+            record => record_view(&record, &titles),
+            worker => name(&names, &record.worker_id.to_db()),
+            form => form,
+            verify => form.decision == "verify",
+        },
+    )
+    .back(format!("/queue/training/{}", *id), "Back")
+    .render(&signed_in.frame()))
+}
+
+#[post("/queue/training/{id}/confirm")]
+pub async fn training_decide(
+    state: Data<AppState>,
+    posted: SignedInForm<DecisionForm>,
+    id: Path<uuid::Uuid>,
+) -> PageResult {
+    let SignedInForm { signed_in, form } = posted;
+    let errors = check_form(&form);
+    if !errors.is_empty() {
+        let view = decision_view(&state, &signed_in, *id, &form, errors).await?;
+        return Ok(view.render(&signed_in.frame()));
+    }
+    let rejection = (form.decision == "reject").then(|| form.reason.clone());
+    let done = if rejection.is_some() {
+        "rejected"
+    } else {
+        "verified"
+    };
+    match records::decide_record(
+        &state.db,
+        &state.notifications,
+        &signed_in.session.actor,
+        *id,
+        rejection,
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/queue?done={done}"))),
+        Err(AppError::Validation(domain)) => {
+            let errors = FormErrors::from_domain(&domain, &[("reason", "The reason")]);
+            let view = decision_view(&state, &signed_in, *id, &form, errors).await?;
+            Ok(view.render(&signed_in.frame()))
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,170 @@
+//! Journeys through the pages in headless Chromium (Debian's package), driven by
+//! playwright-core from `tests/browser/`, with axe-core run on every page reached. Each runs
+//! on the demo organisation, on SQLite and on PostgreSQL. Without Chromium, Node.js or the
+//! installed packages the journeys are skipped with a visible message;
+//! `PEERPATH_REQUIRE_BROWSER=1` makes that a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+use peerpath::db::Backend;
+
+pub const DEMO_PASSWORD: &str = "demo-password-for-browser-tests";
+pub const WORKER: &str = "robin.ashworth@demo.peerpath.invalid";
+pub const SUPERVISOR: &str = "alex.supervisor@demo.peerpath.invalid";
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("PEERPATH_CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+/// Whether the journeys can run here; says once, loudly, why not.
+pub fn browser_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let required = std::env::var("PEERPATH_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+        let node = Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let missing = if !chromium().is_file() {
+            Some(format!("no Chromium at {}", chromium().display()))
+        } else if !node {
+            Some("no node on PATH".to_string())
+        } else if !browser_dir().join("node_modules/playwright-core").is_dir()
+            || !browser_dir().join("node_modules/axe-core").is_dir()
+        {
+            Some(
+                "tests/browser/node_modules lacks playwright-core or axe-core (npm ci there)"
+                    .into(),
+            )
+        } else {
+            None
+        };
+        match missing {
+            None => true,
+            Some(why) => {
+                assert!(!required, "PEERPATH_REQUIRE_BROWSER=1 but {why}");
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "\n*** SKIPPING the browser journeys: {why} \
+                     (set PEERPATH_REQUIRE_BROWSER=1 to fail instead) ***\n"
+                );
+                false
+            }
+        }
+    })
+}
+
+/// The app with the demo organisation loaded.
+pub async fn demo_app(backend: Backend) -> TestApp {
+    let app = TestApp::spawn(backend).await;
+    let s = &app.state;
+    peerpath::demo::seed(
+        &s.db,
+        &s.identity,
+        &s.notifications,
+        Some(DEMO_PASSWORD.into()),
+    )
+    .await
+    .expect("the demo loads");
+    app
+}
+
+/// Runs one journey against the app; returns its report after asserting it passed.
+pub async fn journey(app: &TestApp, name: &str) -> Value {
+    let mut command = Command::new("node");
+    command
+        .current_dir(browser_dir())
+        .arg("journeys.mjs")
+        .arg(name)
+        .env("PEERPATH_URL", &app.address)
+        .env("PEERPATH_PASSWORD", DEMO_PASSWORD)
+        .env("PEERPATH_WORKER", WORKER)
+        .env("PEERPATH_WORKER_NAME", "Robin Ashworth")
+        .env("PEERPATH_SUPERVISOR", SUPERVISOR)
+        .env("PEERPATH_CHROMIUM", chromium());
+    // The app serves on this thread's runtime: the journey waits on another thread.
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the journey's thread")
+        .expect("node starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    assert!(
+        output.status.success(),
+        "journey {name} failed: {}\n{}",
+        serde_json::to_string_pretty(&report["failures"]).unwrap_or_default(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let pages = report["pages"].as_array().map_or(0, Vec::len);
+    assert!(pages > 0, "journey {name} checked no page: {stdout}");
+    println!("journey {name}: {pages} pages checked, 0 failures");
+    report
+}
+
+async fn a_worker_logs_training_the_supervisor_verifies_it_and_the_worker_sees_it(
+    backend: Backend,
+) {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app(backend).await;
+    journey(&app, "training_is_logged_verified_and_seen").await;
+    // The decision is in the database, not only on the screen.
+    use diesel::prelude::*;
+    use peerpath::db::schema::{training_records, users};
+    let worker: String = users::table
+        .filter(users::email.eq(WORKER))
+        .select(users::id)
+        .first(&mut *app.conn())
+        .unwrap();
+    let verified: i64 = training_records::table
+        .filter(training_records::worker_id.eq(&worker))
+        .filter(training_records::provider.eq("The Hepatitis C Trust"))
+        .filter(training_records::status.eq("verified"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(verified, 1);
+}
+
+async fn a_worker_logs_training_by_keyboard_alone(backend: Backend) {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app(backend).await;
+    journey(&app, "a_worker_logs_training_by_keyboard_alone").await;
+}
+
+async fn a_worker_logs_and_withdraws_training_without_javascript(backend: Backend) {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app(backend).await;
+    journey(
+        &app,
+        "a_worker_logs_and_withdraws_training_without_javascript",
+    )
+    .await;
+}
+
+both_backends!(
+    a_worker_logs_training_the_supervisor_verifies_it_and_the_worker_sees_it,
+    a_worker_logs_training_by_keyboard_alone,
+    a_worker_logs_and_withdraws_training_without_javascript,
+);

@@ -1,0 +1,138 @@
+// The journeys, each a user's sentence. Started by tests/api/browser.rs as
+// `node journeys.mjs <name>` with the app's address and the demo accounts in the environment;
+// prints one JSON report line and exits 1 on any failure.
+import { Journey, run } from './lib.mjs';
+
+const WORKER = process.env.PEERPATH_WORKER;
+const WORKER_NAME = process.env.PEERPATH_WORKER_NAME;
+const SUPERVISOR = process.env.PEERPATH_SUPERVISOR;
+const MODULE = 'HCV-02 Transmission and prevention';
+
+function daysAgo(n) {
+  return new Date(Date.now() - n * 86400000).toISOString().slice(0, 10);
+}
+
+const journeys = {
+  // A peer worker logs training, the supervisor verifies it, the worker sees it verified.
+  async training_is_logged_verified_and_seen(j, page) {
+    await j.signIn(WORKER);
+    await j.check('worker home', { screenshot: 'worker-home' });
+    await j.sees('Your pathway', 'worker home');
+    await j.sees('more before you can move on', 'worker home');
+
+    await page.getByRole('link', { name: 'Training', exact: true }).click();
+    await j.check('training list', { screenshot: 'training' });
+    await page.getByRole('link', { name: 'Log training you have done' }).click();
+    await j.check('log training');
+
+    await page.getByRole('button', { name: 'Log this training' }).click();
+    await j.check('log training, nothing filled in', { screenshot: 'log-training-errors' });
+    await j.sees('There is a problem', 'empty training form');
+    await j.sees('Choose the module you did', 'empty training form');
+    await j.sees('Enter how many hours it took', 'empty training form');
+    j.expect((await page.title()).startsWith('Error: '), 'the title of a form with errors starts with Error:');
+    await page.getByRole('link', { name: 'Choose the module you did' }).click();
+    j.expect(await page.evaluate(() => document.activeElement?.id) === 'module_id',
+      'the error summary link moves the focus to its field');
+
+    await page.getByLabel('Which training did you do?').selectOption({ label: MODULE });
+    await page.getByLabel('When did you finish it?').fill(daysAgo(3));
+    await page.getByLabel('How many hours did it take?').fill('2.5');
+    await page.getByLabel('Who ran it?').fill('The Hepatitis C Trust');
+    await page.getByLabel('Evidence (optional)').fill('Certificate in my folder');
+    await page.getByRole('button', { name: 'Log this training' }).click();
+    await j.check('training logged');
+    await j.sees('Your training is logged. Your supervisor will check it.', 'after logging');
+    await j.sees(MODULE, 'after logging');
+    await j.signOut();
+
+    await j.signIn(SUPERVISOR, 'supervisor sign in');
+    await j.check('supervisor home');
+    await page.getByRole('link', { name: 'Queue', exact: true }).click();
+    await j.check('queue', { screenshot: 'queue' });
+    await page.getByRole('link', { name: `${WORKER_NAME}: ${MODULE}` }).first().click();
+    await j.check('check training', { screenshot: 'check-training' });
+    await j.sees('2.5', 'check training');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await j.check('check training, no choice');
+    await j.sees('Choose whether you verify this training', 'decision without a choice');
+    await page.getByLabel('Yes, verify it').check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await j.check('check your answer', { screenshot: 'check-your-answer' });
+    await j.sees('Check your answer', 'check your answer');
+    await page.getByRole('button', { name: 'Confirm and verify' }).click();
+    await j.check('queue after verifying');
+    await j.sees('The training is verified.', 'queue after verifying');
+    await j.signOut();
+
+    await j.signIn(WORKER);
+    await page.getByRole('link', { name: 'Training', exact: true }).click();
+    await j.check('training list after verification');
+    const verified = page.locator('h2:text("Verified and in date") + ul');
+    j.expect((await verified.innerText()).includes(MODULE), 'the worker sees the training verified');
+  },
+
+  // The same worker's week by keyboard alone: sign in, log training, read it back.
+  async a_worker_logs_training_by_keyboard_alone(j, page) {
+    await j.goto('/sign-in', 'sign in (keyboard)');
+    await page.keyboard.press('Tab');
+    j.expect(await page.evaluate(() => document.activeElement?.textContent) === 'Skip to main content',
+      'the first Tab reaches the skip link');
+    await j.tabTo(page.getByLabel('Email address'), 'email');
+    await page.keyboard.type(WORKER);
+    await j.tabTo(page.getByLabel('Password'), 'password');
+    await page.keyboard.type(process.env.PEERPATH_PASSWORD);
+    await j.pressToNavigate();
+    await j.check('home (keyboard)');
+    await j.tabTo(page.getByRole('link', { name: 'Training', exact: true }), 'training link');
+    await j.pressToNavigate();
+    await j.tabTo(page.getByRole('link', { name: 'Log training you have done' }), 'log link');
+    await j.pressToNavigate();
+    await j.check('log training (keyboard)');
+    await j.tabTo(page.getByLabel('Which training did you do?'), 'module');
+    await page.getByLabel('Which training did you do?').selectOption({ label: MODULE });
+    await j.tabTo(page.getByLabel('When did you finish it?'), 'date');
+    await page.getByLabel('When did you finish it?').fill(daysAgo(10));
+    await j.tabTo(page.getByLabel('How many hours did it take?'), 'hours');
+    await page.keyboard.type('3');
+    await j.tabTo(page.getByLabel('Who ran it?'), 'provider');
+    await page.keyboard.type('My clinic');
+    await j.tabTo(page.getByRole('button', { name: 'Log this training' }), 'submit');
+    await j.pressToNavigate();
+    await j.check('training logged (keyboard)');
+    await j.sees('Your training is logged.', 'keyboard journey');
+  },
+
+  // With JavaScript switched off: sign in, log training, withdraw it, sign out.
+  async a_worker_logs_and_withdraws_training_without_javascript(j, page) {
+    await j.signIn(WORKER);
+    await j.check('home (no script)');
+    await j.sees('Your pathway', 'home without JavaScript');
+    await j.goto('/training/new', 'log training (no script)');
+    await page.getByLabel('Which training did you do?').selectOption({ label: MODULE });
+    // Without a date picker people type the date as they write it.
+    await page.getByLabel('When did you finish it?').fill(daysAgo(5));
+    await page.getByLabel('How many hours did it take?').fill('1,5');
+    await page.getByLabel('Who ran it?').fill('Peer network');
+    await page.getByRole('button', { name: 'Log this training' }).click();
+    await j.check('training logged (no script)');
+    await j.sees('Your training is logged.', 'no-script journey');
+    await page.getByRole('link', { name: MODULE }).first().click();
+    await j.check('training record (no script)');
+    await page.getByRole('link', { name: 'Withdraw this record' }).click();
+    await j.check('withdraw (no script)');
+    await page.getByRole('button', { name: 'Yes, withdraw it' }).click();
+    await j.check('withdrawn (no script)');
+    await j.sees('Your training record is withdrawn.', 'no-script journey');
+    await j.signOut();
+  },
+};
+
+const name = process.argv[2];
+const steps = journeys[name];
+if (!steps) {
+  process.stdout.write(`${JSON.stringify({ journey: name, failures: [`no journey named ${name}`] })}\n`);
+  process.exit(2);
+}
+const options = name.includes('without_javascript') ? { javaScript: false } : {};
+await run(new Journey(name, options), steps);
