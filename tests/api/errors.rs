@@ -12,7 +12,19 @@ async fn unknown_route_is_404(backend: Backend) {
         .send()
         .await
         .assert_problem(404);
-    app.get("/nothing-here").send().await.assert_problem(404);
+    app.get("/health/nothing-here")
+        .send()
+        .await
+        .assert_problem(404);
+    // Outside the API an unknown path is a page.
+    let page = app.get("/nothing-here").send().await;
+    assert_eq!(page.status, 404);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.text.contains("Page not found"));
 }
 
 async fn wrong_method_is_405_with_allow(backend: Backend) {

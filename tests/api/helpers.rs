@@ -390,8 +390,10 @@ impl TestApp {
         let (server, background) = app.into_parts();
         let handle = server.handle();
         actix_web::rt::spawn(server);
+        // Redirects are answers to check, not to follow.
         let client = awc::Client::builder()
             .timeout(Duration::from_secs(120))
+            .disable_redirects()
             .finish();
         Self {
             address: format!("http://127.0.0.1:{port}"),

@@ -14,6 +14,7 @@ mod emails;
 mod errors;
 mod notifications;
 mod operations;
+mod pages;
 mod pathway;
 mod pay;
 mod recovery;

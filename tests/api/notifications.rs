@@ -160,45 +160,39 @@ async fn the_emailed_link_works_in_a_plain_browser_form(backend: Backend) {
     let (org, manager) = app.org_with_manager(&admin).await;
     invite(&app, &manager, &org, "browser@example.org").await;
     let token = token_of(&smtp.wait_for(1, WAIT).await[0]);
-    let form = "application/x-www-form-urlencoded";
-    let mismatch = app
-        .post("/account/set-password")
-        .raw(
-            form,
-            format!("token={token}&password=one-long-password&confirm=two-long-password"),
-        )
-        .send()
-        .await;
+    let link = format!("/account/set-password?token={token}");
+    let action = "/account/set-password";
+    let mut browser = crate::pages::Browser::new(&app);
+    let mismatch = [
+        ("token", token.as_str()),
+        ("password", "one-long-password"),
+        ("confirm", "two-long-password"),
+    ];
+    let mismatch = browser.submit(&link, action, &mismatch).await;
     assert_eq!(mismatch.status, 422);
     assert!(mismatch.text.contains("not the same") && mismatch.text.contains("<form"));
-    let saved = app
-        .post("/account/set-password")
-        .raw(
-            form,
-            format!("token={token}&password={PASSWORD}&confirm={PASSWORD}"),
-        )
-        .send()
-        .await;
+    let good = [
+        ("token", token.as_str()),
+        ("password", PASSWORD),
+        ("confirm", PASSWORD),
+    ];
+    let saved = browser.submit(&link, action, &good).await;
     assert_eq!(saved.status, 200, "{}", saved.text);
     assert!(saved.text.contains("password is saved"));
+    assert!(saved.text.contains("href=\"/sign-in\""));
     assert_eq!(app.login("browser@example.org", PASSWORD).await.status, 200);
-    let reused = app
-        .post("/account/set-password")
-        .raw(
-            form,
-            format!("token={token}&password={PASSWORD}&confirm={PASSWORD}"),
-        )
-        .send()
-        .await;
+    let reused = browser.submit(&link, action, &good).await;
     assert_eq!(reused.status, 422);
-    assert!(reused.text.contains("already used"));
+    assert!(reused.text.contains("used already"));
 
-    let asked = app.get("/account/reset-password").send().await;
+    let asked = browser.get("/account/reset-password").await;
     assert!(asked.text.contains("type=\"email\""));
-    let sent = app
-        .post("/account/reset-password")
-        .raw(form, "email=browser%40example.org")
-        .send()
+    let sent = browser
+        .submit(
+            "/account/reset-password",
+            "/account/reset-password",
+            &[("email", "browser@example.org")],
+        )
         .await;
     assert_eq!(sent.status, 200);
     assert!(sent.text.contains("Check your email"));

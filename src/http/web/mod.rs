@@ -4,9 +4,11 @@
 
 mod account;
 pub mod assets;
+mod competencies;
 mod errors;
 mod forms;
 mod home;
+mod lookup;
 mod queue;
 pub mod render;
 pub mod session;
@@ -37,5 +39,13 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         .service(queue::queue)
         .service(queue::training_page)
         .service(queue::training_check)
-        .service(queue::training_decide);
+        .service(queue::training_decide)
+        .service(competencies::list)
+        .service(competencies::show)
+        .service(competencies::request)
+        .service(competencies::decide_page)
+        .service(competencies::decide_check)
+        .service(competencies::decide)
+        .service(competencies::observation_page)
+        .service(competencies::record_observation);
 }

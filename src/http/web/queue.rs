@@ -1,25 +1,21 @@
 //! The supervisor's queue and the training decision: verify, or reject with a reason, after
 //! checking the answer (the worker will read it).
 
-use std::collections::HashMap;
-
 use actix_web::web::{Data, Path, Query};
 use actix_web::{get, post};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::errors::PageResult;
+use super::lookup;
 use super::render::{FormErrors, View, see_other};
 use super::session::{SignedIn, SignedInForm};
-use super::training::{catalogue, record_view};
-use crate::competencies::framework;
+use super::training::record_view;
 use crate::error::AppError;
 use crate::explain::{day, plural};
-use crate::pagination::{MAX_LIMIT, Page};
 use crate::state::AppState;
 use crate::supervisor_queue;
 use crate::training::records;
-use crate::workers;
 
 #[derive(Deserialize)]
 pub struct Done {
@@ -34,13 +30,6 @@ struct Item {
     since: String,
 }
 
-fn name(names: &HashMap<String, String>, id: &str) -> String {
-    names
-        .get(id)
-        .cloned()
-        .unwrap_or_else(|| "A former colleague".into())
-}
-
 #[get("/queue")]
 pub async fn queue(state: Data<AppState>, signed_in: SignedIn, query: Query<Done>) -> PageResult {
     let actor = &signed_in.session.actor;
@@ -51,28 +40,16 @@ pub async fn queue(state: Data<AppState>, signed_in: SignedIn, query: Query<Done
         .map(|r| r.worker_id.to_db())
         .chain(queue.signoff_requests.iter().map(|s| s.worker_id.to_db()))
         .collect();
-    let names = workers::names(&state.db, actor, ids).await?;
-    let modules = catalogue(&state, &signed_in).await?;
-    let module_titles: HashMap<&str, String> = modules
-        .iter()
-        .map(|m| (m.id.as_str(), format!("{} {}", m.code, m.title)))
-        .collect();
-    let page = Page::from_query(Some(MAX_LIMIT), None)?;
-    let competencies = framework::list(&state.db, actor, None, page).await?.items;
-    let competency_titles: HashMap<&str, String> = competencies
-        .iter()
-        .map(|c| (c.id.as_str(), format!("{} {}", c.code, c.title)))
-        .collect();
+    let names = lookup::people(&state, actor, ids).await?;
+    let module_titles = lookup::module_titles(&lookup::modules(&state, actor).await?);
+    let competency_titles = lookup::competency_titles(&lookup::competencies(&state, actor).await?);
     let training: Vec<Item> = queue
         .unverified_training
         .iter()
         .map(|r| Item {
             href: Some(format!("/queue/training/{}", r.id)),
-            worker: name(&names, &r.worker_id.to_db()),
-            what: module_titles
-                .get(r.module_id.as_str())
-                .cloned()
-                .unwrap_or_default(),
+            worker: names.get(&r.worker_id.to_db()),
+            what: module_titles.get(&r.module_id),
             since: day(r.created_at.date_naive()),
         })
         .collect();
@@ -80,12 +57,9 @@ pub async fn queue(state: Data<AppState>, signed_in: SignedIn, query: Query<Done
         .signoff_requests
         .iter()
         .map(|s| Item {
-            href: None,
-            worker: name(&names, &s.worker_id.to_db()),
-            what: competency_titles
-                .get(s.competency_id.as_str())
-                .cloned()
-                .unwrap_or_default(),
+            href: Some(format!("/queue/signoffs/{}", s.id)),
+            worker: names.get(&s.worker_id.to_db()),
+            what: competency_titles.get(&s.competency_id),
             since: day(s.created_at.date_naive()),
         })
         .collect();
@@ -128,18 +102,14 @@ async fn decision_view(
 ) -> Result<View, AppError> {
     let actor = &signed_in.session.actor;
     let record = records::get_record(&state.db, actor, id).await?;
-    let modules = catalogue(state, signed_in).await?;
-    let titles: HashMap<&str, String> = modules
-        .iter()
-        .map(|m| (m.id.as_str(), format!("{} {}", m.code, m.title)))
-        .collect();
-    let names = workers::names(&state.db, actor, vec![record.worker_id.to_db()]).await?;
+    let titles = lookup::module_titles(&lookup::modules(state, actor).await?);
+    let names = lookup::people(state, actor, vec![record.worker_id.to_db()]).await?;
     let view = View::new(
         "queue_training.html",
         "Check this training",
         context! {
             record => record_view(&record, &titles),
-            worker => name(&names, &record.worker_id.to_db()),
+            worker => names.get(&record.worker_id.to_db()),
             waiting => record.status == records::RecordStatus::Logged,
             form => form,
             decisions => vec![
@@ -202,18 +172,14 @@ pub async fn training_check(
     }
     let actor = &signed_in.session.actor;
     let record = records::get_record(&state.db, actor, *id).await?;
-    let modules = catalogue(&state, &signed_in).await?;
-    let titles: HashMap<&str, String> = modules
-        .iter()
-        .map(|m| (m.id.as_str(), format!("{} {}", m.code, m.title)))
-        .collect();
-    let names = workers::names(&state.db, actor, vec![record.worker_id.to_db()]).await?;
+    let titles = lookup::module_titles(&lookup::modules(&state, actor).await?);
+    let names = lookup::people(&state, actor, vec![record.worker_id.to_db()]).await?;
     Ok(View::new(
         "queue_training_check.html",
         "Check your answer",
         context! {
             record => record_view(&record, &titles),
-            worker => name(&names, &record.worker_id.to_db()),
+            worker => names.get(&record.worker_id.to_db()),
             form => form,
             verify => form.decision == "verify",
         },

@@ -37,6 +37,11 @@ const TEMPLATES: &[(&str, &str)] = pages!(
     "queue.html",
     "queue_training.html",
     "queue_training_check.html",
+    "competencies.html",
+    "competency.html",
+    "signoff_decide.html",
+    "signoff_check.html",
+    "observation_form.html",
 );
 
 /// The page templates, parsed once. They are constants of the binary like the strings they
@@ -46,12 +51,35 @@ static PAGES: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| 
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    // Text is escaped as HTML needs (& < > " '), leaving slashes alone so that paths read as
+    // paths: minijinja's default also escapes `/`, which a page does not need.
+    env.set_formatter(|out, state, value| match value.as_str() {
+        Some(text) if !value.is_safe() && state.auto_escape() == AutoEscape::Html => {
+            Ok(out.write_str(&escape_html(text))?)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .map_err(|e| format!("page template {name}: {e}"))?;
     }
     Ok(env)
 });
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
 
 pub fn check() -> Result<(), String> {
     PAGES.as_ref().map(|_| ()).map_err(Clone::clone)
@@ -82,7 +110,11 @@ struct NavItem {
 
 fn nav(role: Role, path: &str) -> Vec<NavItem> {
     let items: &[(&'static str, &'static str)] = match role {
-        Role::PeerWorker => &[("/", "Your pathway"), ("/training", "Training")],
+        Role::PeerWorker => &[
+            ("/", "Your pathway"),
+            ("/training", "Training"),
+            ("/competencies", "Competencies"),
+        ],
         Role::Supervisor => &[("/", "Home"), ("/queue", "Queue")],
         Role::ProgrammeManager | Role::Admin => &[("/", "Home")],
     };

@@ -1,8 +1,6 @@
 //! A peer worker's training: the list (expiring and expired marked), logging a completion,
 //! correcting or withdrawing one while it waits to be checked.
 
-use std::collections::HashMap;
-
 use actix_web::web::{Data, Path, Query};
 use actix_web::{get, post};
 use chrono::{Days, Utc};
@@ -11,34 +9,18 @@ use serde::{Deserialize, Serialize};
 
 use super::errors::PageResult;
 use super::forms;
+use super::lookup::{self, Names};
 use super::render::{FormErrors, View, see_other};
 use super::session::{SignedIn, SignedInForm};
 use crate::error::AppError;
 use crate::explain::{day, hours};
 use crate::pagination::{MAX_LIMIT, Page};
 use crate::state::AppState;
-use crate::training::modules::{self, Module};
+use crate::training::modules::Module;
 use crate::training::records::{self, ListFilter, RecordInput, RecordStatus, TrainingRecord};
 
 /// Training that runs out within this many days is marked as running out soon.
 const SOON_DAYS: u64 = 30;
-
-/// The organisation's modules in use, by id (a catalogue is tens of modules, one page).
-pub async fn catalogue(state: &AppState, signed_in: &SignedIn) -> Result<Vec<Module>, AppError> {
-    let page = Page::from_query(Some(MAX_LIMIT), None)?;
-    Ok(
-        modules::list_modules(&state.db, &signed_in.session.actor, None, page)
-            .await?
-            .items,
-    )
-}
-
-fn titles(modules: &[Module]) -> HashMap<&str, String> {
-    modules
-        .iter()
-        .map(|m| (m.id.as_str(), format!("{} {}", m.code, m.title)))
-        .collect()
-}
 
 /// A record as people read it.
 #[derive(Serialize)]
@@ -57,7 +39,7 @@ pub struct RecordView {
     pub editable: bool,
 }
 
-pub fn record_view(r: &TrainingRecord, titles: &HashMap<&str, String>) -> RecordView {
+pub fn record_view(r: &TrainingRecord, titles: &Names) -> RecordView {
     let today = Utc::now().date_naive();
     let soon = today
         .checked_add_days(Days::new(SOON_DAYS))
@@ -81,10 +63,7 @@ pub fn record_view(r: &TrainingRecord, titles: &HashMap<&str, String>) -> Record
     });
     RecordView {
         id: r.id.clone(),
-        module: titles
-            .get(r.module_id.as_str())
-            .cloned()
-            .unwrap_or_else(|| "A module no longer in the catalogue".into()),
+        module: titles.get(&r.module_id),
         completed_on: day(r.completed_on),
         hours: hours((r.hours * 60.0).round() as i64),
         provider: r.provider.clone(),
@@ -115,8 +94,8 @@ fn done_notice(done: Option<&str>) -> Option<String> {
 #[get("/training")]
 pub async fn list(state: Data<AppState>, signed_in: SignedIn, query: Query<Done>) -> PageResult {
     let actor = &signed_in.session.actor;
-    let modules = catalogue(&state, &signed_in).await?;
-    let titles = titles(&modules);
+    let modules = lookup::modules(&state, &signed_in.session.actor).await?;
+    let titles = lookup::module_titles(&modules);
     let page = Page::from_query(Some(MAX_LIMIT), None)?;
     let filter = ListFilter {
         status: None,
@@ -240,7 +219,7 @@ fn read(form: &RecordForm) -> Result<RecordInput, FormErrors> {
 
 #[get("/training/new")]
 pub async fn new_page(state: Data<AppState>, signed_in: SignedIn) -> PageResult {
-    let modules = catalogue(&state, &signed_in).await?;
+    let modules = lookup::modules(&state, &signed_in.session.actor).await?;
     let form = RecordForm::default();
     Ok(form_view(
         &modules,
@@ -259,7 +238,7 @@ pub async fn create(state: Data<AppState>, posted: SignedInForm<RecordForm>) -> 
     let input = match read(&form) {
         Ok(input) => input,
         Err(errors) => {
-            let modules = catalogue(&state, &signed_in).await?;
+            let modules = lookup::modules(&state, &signed_in.session.actor).await?;
             return Ok(
                 form_view(&modules, &form, "/training/new".into(), false, errors)
                     .render(&signed_in.frame()),
@@ -269,7 +248,7 @@ pub async fn create(state: Data<AppState>, posted: SignedInForm<RecordForm>) -> 
     match records::log_training(&state.db, actor, actor.user_id, input).await {
         Ok(_) => Ok(see_other("/training?done=logged")),
         Err(AppError::Validation(domain)) => {
-            let modules = catalogue(&state, &signed_in).await?;
+            let modules = lookup::modules(&state, &signed_in.session.actor).await?;
             let errors = FormErrors::from_domain(&domain, LABELS);
             Ok(
                 form_view(&modules, &form, "/training/new".into(), false, errors)
@@ -283,8 +262,8 @@ pub async fn create(state: Data<AppState>, posted: SignedInForm<RecordForm>) -> 
 #[get("/training/{id}")]
 pub async fn show(state: Data<AppState>, signed_in: SignedIn, id: Path<uuid::Uuid>) -> PageResult {
     let record = records::get_record(&state.db, &signed_in.session.actor, *id).await?;
-    let modules = catalogue(&state, &signed_in).await?;
-    let view = record_view(&record, &titles(&modules));
+    let modules = lookup::modules(&state, &signed_in.session.actor).await?;
+    let view = record_view(&record, &lookup::module_titles(&modules));
     Ok(View::new(
         "training_record.html",
         view.module.clone(),
@@ -301,7 +280,7 @@ pub async fn edit_page(
     id: Path<uuid::Uuid>,
 ) -> PageResult {
     let record = records::get_record(&state.db, &signed_in.session.actor, *id).await?;
-    let modules = catalogue(&state, &signed_in).await?;
+    let modules = lookup::modules(&state, &signed_in.session.actor).await?;
     let form = RecordForm {
         module_id: record.module_id.clone(),
         completed_on: record.completed_on.to_string(),
@@ -332,14 +311,14 @@ pub async fn edit(
     let input = match read(&form) {
         Ok(input) => input,
         Err(errors) => {
-            let modules = catalogue(&state, &signed_in).await?;
+            let modules = lookup::modules(&state, &signed_in.session.actor).await?;
             return Ok(form_view(&modules, &form, action, true, errors).render(&signed_in.frame()));
         }
     };
     match records::correct_record(&state.db, &signed_in.session.actor, *id, version, input).await {
         Ok(_) => Ok(see_other("/training?done=corrected")),
         Err(AppError::Validation(domain)) => {
-            let modules = catalogue(&state, &signed_in).await?;
+            let modules = lookup::modules(&state, &signed_in.session.actor).await?;
             let errors = FormErrors::from_domain(&domain, LABELS);
             Ok(form_view(&modules, &form, action, true, errors).render(&signed_in.frame()))
         }
@@ -357,8 +336,8 @@ pub async fn withdraw_page(
     id: Path<uuid::Uuid>,
 ) -> PageResult {
     let record = records::get_record(&state.db, &signed_in.session.actor, *id).await?;
-    let modules = catalogue(&state, &signed_in).await?;
-    let view = record_view(&record, &titles(&modules));
+    let modules = lookup::modules(&state, &signed_in.session.actor).await?;
+    let view = record_view(&record, &lookup::module_titles(&modules));
     Ok(View::new(
         "training_withdraw.html",
         "Withdraw this training record",

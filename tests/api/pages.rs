@@ -1,0 +1,601 @@
+//! The pages over HTTP: sign-in, the session cookie, CSRF, security headers, refusals as
+//! pages. What a person does in a browser is in `browser`; these check what a browser
+//! cannot show (flags, headers, posts from elsewhere) and that nothing changes when refused.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::{PASSWORD, Resp, TestApp};
+use crate::training::{Team, log, module, team, team_with};
+use peerpath::db::Backend;
+
+/// A browser without a script: keeps cookies, posts forms with their token and Origin.
+pub struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: BTreeMap<String, String>,
+    pub origin: String,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            cookies: BTreeMap::new(),
+            origin: app.address.clone(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, r: &Resp) {
+        for value in r.headers.get_all("set-cookie") {
+            let value = value.to_str().unwrap();
+            let (pair, _) = value.split_once(';').unwrap_or((value, ""));
+            let (name, v) = pair.split_once('=').unwrap();
+            if v.is_empty() || value.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.into(), v.into());
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Resp {
+        let r = self
+            .app
+            .get(path)
+            .header("cookie", &self.cookie_header())
+            .send()
+            .await;
+        self.keep(&r);
+        r
+    }
+
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let r = self
+            .app
+            .post(path)
+            .header("cookie", &self.cookie_header())
+            .header("origin", &self.origin.clone())
+            .raw("application/x-www-form-urlencoded", body)
+            .send()
+            .await;
+        self.keep(&r);
+        r
+    }
+
+    /// Opens `path` and posts its form with the page's own token.
+    pub async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Resp {
+        let page = self.get(form_page).await;
+        assert_eq!(page.status, 200, "{form_page}: {}", page.text);
+        let token = csrf(&page);
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Resp {
+        self.submit(
+            "/sign-in",
+            "/sign-in",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+pub fn csrf(page: &Resp) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.text.find(marker).expect("a form with a token") + marker.len();
+    page.text[start..].split('"').next().unwrap().to_string()
+}
+
+fn location(r: &Resp) -> String {
+    r.header("location").unwrap_or_default()
+}
+
+fn record_fields(module: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("module_id", module.to_string()),
+        ("completed_on", "2026-11-01".into()),
+        ("hours", "2".into()),
+        ("provider", "The clinic".into()),
+    ]
+}
+
+fn count_records(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    use peerpath::db::schema::training_records;
+    training_records::table
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap()
+}
+
+async fn signing_in_opens_the_home_page_and_wrong_passwords_say_so(backend: Backend) {
+    let t = team(backend).await;
+    let mut b = Browser::new(&t.app);
+    assert_eq!(location(&b.get("/").await), "/sign-in");
+    let wrong = b.sign_in(&t.worker.email, "not-the-password").await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.text.contains("There is a problem"), "{}", wrong.text);
+    assert!(wrong.text.contains("href=\"#email\""));
+    assert!(
+        !wrong.text.contains("not-the-password"),
+        "the password is not echoed"
+    );
+    let empty = b
+        .submit("/sign-in", "/sign-in", &[("email", ""), ("password", "")])
+        .await;
+    assert!(empty.text.contains("Enter your email address"));
+    assert!(empty.text.contains("Enter your password"));
+
+    let ok = b.sign_in(&t.worker.email, PASSWORD).await;
+    assert_eq!(ok.status, 303, "{}", ok.text);
+    assert_eq!(location(&ok), "/");
+    let home = b.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.text.contains("<h1>Your pathway</h1>"));
+    // Signed in, the sign-in page sends you home.
+    assert_eq!(location(&b.get("/sign-in").await), "/");
+}
+
+async fn after_signing_in_you_land_where_you_were_going_and_never_on_another_site(
+    backend: Backend,
+) {
+    let t = team(backend).await;
+    let mut b = Browser::new(&t.app);
+    let r = b.get("/training/new").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(location(&r), "/sign-in?next=%2Ftraining%2Fnew");
+    let page = b.get(&location(&r)).await;
+    let token = csrf(&page);
+    assert!(page.text.contains("value=\"/training/new\""));
+    let r = b
+        .post(
+            "/sign-in",
+            &[
+                ("csrf_token", &token),
+                ("email", &t.worker.email),
+                ("password", PASSWORD),
+                ("next", "/training/new"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/training/new");
+    for evil in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let mut b = Browser::new(&t.app);
+        let r = b
+            .submit(
+                "/sign-in",
+                "/sign-in",
+                &[
+                    ("email", &t.worker.email),
+                    ("password", PASSWORD),
+                    ("next", evil),
+                ],
+            )
+            .await;
+        assert_eq!(location(&r), "/", "next={evil}");
+    }
+}
+
+async fn the_session_cookie_is_host_only_http_only_lax_and_secure(backend: Backend) {
+    let t = team_with(backend, |s| s.web.secure_cookies = true).await;
+    let mut b = Browser::new(&t.app);
+    let r = b.sign_in(&t.worker.email, PASSWORD).await;
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("__Host-peerpath-session="))
+        .expect("the session cookie");
+    for flag in ["; Path=/", "; HttpOnly", "; SameSite=Lax", "; Secure"] {
+        assert!(cookie.contains(flag), "{cookie} lacks {flag}");
+    }
+    assert!(!cookie.to_lowercase().contains("domain="), "{cookie}");
+    assert_eq!(b.get("/").await.status, 200);
+
+    // In development (plain HTTP) the cookie cannot be Secure, nor so have the prefix.
+    let t = team_with(backend, |s| s.web.secure_cookies = false).await;
+    let mut b = Browser::new(&t.app);
+    let r = b.sign_in(&t.worker.email, PASSWORD).await;
+    let cookie = r.header("set-cookie").unwrap();
+    assert!(
+        cookie.starts_with("peerpath-session=") && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+}
+
+async fn a_form_without_the_right_token_or_from_another_site_changes_nothing(backend: Backend) {
+    let t = team(backend).await;
+    let m = module(&t.app, &t.manager, "WEB-1", None).await;
+    let mut b = Browser::new(&t.app);
+    b.sign_in(&t.worker.email, PASSWORD).await;
+    let page = b.get("/training/new").await;
+    let token = csrf(&page);
+    let fields = record_fields(&m);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let before = count_records(&t.app);
+
+    let without = b.post("/training/new", &fields).await;
+    assert_eq!(without.status, 403, "{}", without.text);
+    assert!(without.text.contains("This form has expired"));
+    let mut wrong = vec![("csrf_token", "not-the-token")];
+    wrong.extend_from_slice(&fields);
+    assert_eq!(b.post("/training/new", &wrong).await.status, 403);
+    let mut right = vec![("csrf_token", token.as_str())];
+    right.extend_from_slice(&fields);
+    b.origin = "https://evil.example".into();
+    assert_eq!(b.post("/training/new", &right).await.status, 403);
+    assert_eq!(count_records(&t.app), before, "nothing was stored");
+
+    // Another person's token does not do either.
+    let mut other = Browser::new(&t.app);
+    other.sign_in(&t.colleague.email, PASSWORD).await;
+    let other_token = csrf(&other.get("/training/new").await);
+    b.origin = t.app.address.clone();
+    let mut theirs = vec![("csrf_token", other_token.as_str())];
+    theirs.extend_from_slice(&fields);
+    assert_eq!(b.post("/training/new", &theirs).await.status, 403);
+    assert_eq!(count_records(&t.app), before);
+
+    let ok = b.post("/training/new", &right).await;
+    assert_eq!(ok.status, 303, "{}", ok.text);
+    assert_eq!(location(&ok), "/training?done=logged");
+    assert_eq!(count_records(&t.app), before + 1);
+
+    // The signed-out forms are protected the same way.
+    let mut fresh = Browser::new(&t.app);
+    let r = fresh
+        .post(
+            "/sign-in",
+            &[("email", &t.worker.email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(
+        r.header("set-cookie").is_none(),
+        "no session without the token"
+    );
+}
+
+async fn signing_out_deactivation_and_a_password_change_end_the_web_session(backend: Backend) {
+    let t = team(backend).await;
+    // Sign-out.
+    let mut b = Browser::new(&t.app);
+    b.sign_in(&t.worker.email, PASSWORD).await;
+    let home = b.get("/").await;
+    let token = csrf(&home);
+    let saved = b.cookie_header();
+    let out = b.post("/sign-out", &[("csrf_token", &token)]).await;
+    assert_eq!(location(&out), "/sign-in?signed_out=1");
+    assert!(
+        b.get("/sign-in?signed_out=1")
+            .await
+            .text
+            .contains("You have signed out.")
+    );
+    // The old cookie, replayed, opens nothing.
+    let replay = t.app.get("/").header("cookie", &saved).send().await;
+    assert_eq!(location(&replay), "/sign-in");
+
+    // A password change through the API ends the page session at its next request.
+    let mut b = Browser::new(&t.app);
+    b.sign_in(&t.worker.email, PASSWORD).await;
+    assert_eq!(b.get("/training").await.status, 200);
+    let r = t
+        .app
+        .post("/api/v1/auth/password")
+        .token(&t.worker.access)
+        .json(json!({"current_password": PASSWORD, "new_password": "a-new-long-passphrase"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        location(&b.get("/training").await),
+        "/sign-in?next=%2Ftraining"
+    );
+
+    // Deactivation ends it too.
+    let mut b = Browser::new(&t.app);
+    b.sign_in(&t.colleague.email, PASSWORD).await;
+    assert_eq!(b.get("/").await.status, 200);
+    let read = t
+        .app
+        .get(&format!("/api/v1/users/{}", t.colleague.user_id))
+        .token(&t.manager.access)
+        .send()
+        .await;
+    let r = t
+        .app
+        .patch(&format!("/api/v1/users/{}", t.colleague.user_id))
+        .token(&t.manager.access)
+        .header("if-match", &read.header("etag").unwrap())
+        .json(json!({"active": false}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(location(&b.get("/").await), "/sign-in");
+}
+
+async fn a_web_session_ends_when_idle_and_at_its_absolute_limit(backend: Backend) {
+    let t = team_with(backend, |s| s.web.idle_timeout_mins = 0).await;
+    let mut b = Browser::new(&t.app);
+    assert_eq!(b.sign_in(&t.worker.email, PASSWORD).await.status, 303);
+    assert_eq!(location(&b.get("/").await), "/sign-in", "idle at once");
+
+    let t = team_with(backend, |s| s.web.absolute_timeout_hours = 0).await;
+    let mut b = Browser::new(&t.app);
+    assert_eq!(b.sign_in(&t.worker.email, PASSWORD).await.status, 303);
+    assert_eq!(
+        location(&b.get("/").await),
+        "/sign-in",
+        "past its end at once"
+    );
+}
+
+async fn every_page_carries_the_security_headers(backend: Backend) {
+    let t = team(backend).await;
+    let mut b = Browser::new(&t.app);
+    let mut pages = vec![
+        b.get("/sign-in").await,
+        b.get("/account/reset-password").await,
+        b.get("/no-such-page").await,
+    ];
+    b.sign_in(&t.worker.email, PASSWORD).await;
+    pages.push(b.get("/").await);
+    pages.push(b.get("/training").await);
+    pages.push(b.get("/training/new").await);
+    pages.push(b.get("/queue").await);
+    for p in &pages {
+        let csp = p.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("script-src"),
+            "no inline script: {csp}"
+        );
+        assert_eq!(
+            p.header("x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(p.header("referrer-policy").as_deref(), Some("same-origin"));
+        assert_eq!(p.header("cache-control").as_deref(), Some("no-store"));
+        assert!(p.header("content-type").unwrap().starts_with("text/html"));
+        assert!(p.text.contains("<html lang=\"en\">") && p.text.contains("Skip to main content"));
+    }
+    // The stylesheet is cached for long under a name that changes with it.
+    let css_path = pages[0]
+        .text
+        .split("rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let css = t.app.get(&css_path).send().await;
+    assert_eq!(css.status, 200);
+    assert!(css.header("cache-control").unwrap().contains("immutable"));
+    assert_eq!(
+        t.app
+            .get("/assets/peerpath-0000000000.css")
+            .send()
+            .await
+            .status,
+        404
+    );
+}
+
+async fn refusals_become_pages_that_say_what_happened(backend: Backend) {
+    let t: Team = team(backend).await;
+    let m = module(&t.app, &t.manager, "WEB-2", None).await;
+    let r = log(
+        &t.app,
+        &t.worker,
+        json!({"module_id": m, "completed_on": "2026-11-01", "hours": 2, "provider": "Clinic"}),
+    )
+    .await;
+    let record = r.id();
+
+    // Another organisation's record: 404 as in the API.
+    let mut outsider = Browser::new(&t.app);
+    outsider
+        .sign_in(&t.outsider_supervisor.email, PASSWORD)
+        .await;
+    for path in [
+        format!("/queue/training/{record}"),
+        format!("/training/{record}"),
+    ] {
+        let r = outsider.get(&path).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert!(r.text.contains("Page not found"));
+    }
+    let api = t
+        .app
+        .get(&format!("/api/v1/training-records/{record}"))
+        .token(&t.outsider_supervisor.access)
+        .send()
+        .await;
+    assert_eq!(api.status, 404);
+
+    // A colleague with no business with it: 403, in words.
+    let mut colleague = Browser::new(&t.app);
+    colleague.sign_in(&t.colleague.email, PASSWORD).await;
+    let r = colleague.get(&format!("/training/{record}")).await;
+    assert_eq!(r.status, 403);
+    assert!(r.text.contains("You cannot do this"));
+    // A peer worker has no queue.
+    let r = colleague.get("/queue").await;
+    assert_eq!(r.status, 403);
+    assert!(r.text.contains("The queue is a supervisor&#39;s."));
+
+    // The supervisor cannot decide through the confirm step without a reason for a rejection,
+    // and the record stays as it was.
+    let mut sup = Browser::new(&t.app);
+    sup.sign_in(&t.supervisor.email, PASSWORD).await;
+    let page = sup.get(&format!("/queue/training/{record}")).await;
+    let token = csrf(&page);
+    let r = sup
+        .post(
+            &format!("/queue/training/{record}/confirm"),
+            &[
+                ("csrf_token", &token),
+                ("decision", "reject"),
+                ("reason", " "),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("Say why you do not accept it"));
+    let api = t
+        .app
+        .get(&format!("/api/v1/training-records/{record}"))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(api.body["status"], "logged");
+    let r = sup
+        .post(
+            &format!("/queue/training/{record}/confirm"),
+            &[
+                ("csrf_token", &token),
+                ("decision", "reject"),
+                ("reason", "Please add your certificate"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/queue?done=rejected");
+    let api = t
+        .app
+        .get(&format!("/api/v1/training-records/{record}"))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(api.body["status"], "rejected");
+    assert_eq!(t.app.emails_of_kind("training_rejected"), 1);
+    // The worker reads the reason on the record's page.
+    let mut w = Browser::new(&t.app);
+    w.sign_in(&t.worker.email, PASSWORD).await;
+    assert!(
+        w.get(&format!("/training/{record}"))
+            .await
+            .text
+            .contains("Please add your certificate")
+    );
+
+    // An unknown page is a page; the API keeps problem+json.
+    let r = w.get("/nowhere").await;
+    assert_eq!(r.status, 404);
+    assert!(r.text.contains("Page not found"));
+    t.app
+        .get("/api/v1/nowhere")
+        .send()
+        .await
+        .assert_problem(404);
+}
+
+async fn a_form_with_mistakes_is_shown_again_with_each_one_and_stores_nothing(backend: Backend) {
+    let t = team(backend).await;
+    let m = module(&t.app, &t.manager, "WEB-3", None).await;
+    let mut b = Browser::new(&t.app);
+    b.sign_in(&t.worker.email, PASSWORD).await;
+    let before = count_records(&t.app);
+    let r = b
+        .submit(
+            "/training/new",
+            "/training/new",
+            &[
+                ("module_id", ""),
+                ("completed_on", "31/2/2026"),
+                ("hours", "lots"),
+                ("provider", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    for text in [
+        "Choose the module you did",
+        "as a real date",
+        "Enter the hours as a number",
+        "Enter who ran the training",
+    ] {
+        assert!(r.text.contains(text), "{text}");
+    }
+    assert!(
+        r.text
+            .contains("<title>Error: Log training you have done - peerpath</title>")
+    );
+    assert!(
+        r.text
+            .contains("aria-describedby=\"hours-hint hours-error\"")
+    );
+    // A rule of the domain, in the form's words.
+    let r = b
+        .submit(
+            "/training/new",
+            "/training/new",
+            &[
+                ("module_id", &m),
+                ("completed_on", "2999-01-01"),
+                ("hours", "500"),
+                ("provider", "Clinic"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.text
+            .contains("The date you finished it must not be in the future"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text
+            .contains("The hours must be more than 0 and at most 200 hours")
+    );
+    let summary = r
+        .text
+        .split("class=\"error-summary\"")
+        .nth(1)
+        .unwrap()
+        .split("</div>")
+        .next()
+        .unwrap();
+    assert!(
+        !summary.contains("2999"),
+        "messages do not echo the value sent: {summary}"
+    );
+    assert!(
+        r.text.contains("value=\"2999-01-01\""),
+        "what was typed stays in its field"
+    );
+    assert_eq!(count_records(&t.app), before);
+}
+
+both_backends!(
+    signing_in_opens_the_home_page_and_wrong_passwords_say_so,
+    after_signing_in_you_land_where_you_were_going_and_never_on_another_site,
+    the_session_cookie_is_host_only_http_only_lax_and_secure,
+    a_form_without_the_right_token_or_from_another_site_changes_nothing,
+    signing_out_deactivation_and_a_password_change_end_the_web_session,
+    a_web_session_ends_when_idle_and_at_its_absolute_limit,
+    every_page_carries_the_security_headers,
+    refusals_become_pages_that_say_what_happened,
+    a_form_with_mistakes_is_shown_again_with_each_one_and_stores_nothing,
+);
