@@ -17,6 +17,9 @@ use peerpath::db::Backend;
 pub const DEMO_PASSWORD: &str = "demo-password-for-browser-tests";
 pub const WORKER: &str = "robin.ashworth@demo.peerpath.invalid";
 pub const SUPERVISOR: &str = "alex.supervisor@demo.peerpath.invalid";
+/// The newest demo worker, five months in, supervised (and assessed) by Morgan.
+pub const NEW_WORKER: &str = "jo.whitfield@demo.peerpath.invalid";
+pub const ASSESSOR: &str = "morgan.supervisor@demo.peerpath.invalid";
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -93,6 +96,9 @@ pub async fn journey(app: &TestApp, name: &str) -> Value {
         .env("PEERPATH_WORKER", WORKER)
         .env("PEERPATH_WORKER_NAME", "Robin Ashworth")
         .env("PEERPATH_SUPERVISOR", SUPERVISOR)
+        .env("PEERPATH_NEW_WORKER", NEW_WORKER)
+        .env("PEERPATH_NEW_WORKER_NAME", "Jo Whitfield")
+        .env("PEERPATH_ASSESSOR", ASSESSOR)
         .env("PEERPATH_CHROMIUM", chromium());
     // The app serves on this thread's runtime: the journey waits on another thread.
     let output = tokio::task::spawn_blocking(move || command.output())
@@ -163,7 +169,53 @@ async fn a_worker_logs_and_withdraws_training_without_javascript(backend: Backen
     .await;
 }
 
+async fn a_sign_off_needing_observations_is_refused_then_signed_off_once_they_are_recorded(
+    backend: Backend,
+) {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app(backend).await;
+    let before = app.emails_of_kind("signoff_decided");
+    journey(&app, "a_sign_off_waits_for_its_observed_practice").await;
+    use diesel::prelude::*;
+    use peerpath::db::schema::{competencies, competency_signoffs, observations, users};
+    let jo: String = users::table
+        .filter(users::email.eq(NEW_WORKER))
+        .select(users::id)
+        .first(&mut *app.conn())
+        .unwrap();
+    let rna: String = competencies::table
+        .filter(competencies::code.eq("C-04"))
+        .select(competencies::id)
+        .first(&mut *app.conn())
+        .unwrap();
+    let status: String = competency_signoffs::table
+        .filter(competency_signoffs::worker_id.eq(&jo))
+        .filter(competency_signoffs::competency_id.eq(&rna))
+        .select(competency_signoffs::status)
+        .first(&mut *app.conn())
+        .unwrap();
+    assert_eq!(status, "signed_off");
+    let seen: i64 = observations::table
+        .filter(observations::worker_id.eq(&jo))
+        .filter(observations::competency_id.eq(&rna))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(
+        seen, 5,
+        "exactly the five recorded, none from the refused attempt"
+    );
+    assert_eq!(
+        app.emails_of_kind("signoff_decided"),
+        before + 1,
+        "one decision, one email"
+    );
+}
+
 both_backends!(
+    a_sign_off_needing_observations_is_refused_then_signed_off_once_they_are_recorded,
     a_worker_logs_training_the_supervisor_verifies_it_and_the_worker_sees_it,
     a_worker_logs_training_by_keyboard_alone,
     a_worker_logs_and_withdraws_training_without_javascript,

@@ -12,7 +12,66 @@ function daysAgo(n) {
   return new Date(Date.now() - n * 86400000).toISOString().slice(0, 10);
 }
 
+const NEW_WORKER = process.env.PEERPATH_NEW_WORKER;
+const NEW_WORKER_NAME = process.env.PEERPATH_NEW_WORKER_NAME;
+const ASSESSOR = process.env.PEERPATH_ASSESSOR;
+const RNA = 'C-04 Able to operate point-of-care RNA testing';
+
 const journeys = {
+  // A sign-off that needs observed practice is refused with the number missing, then signed
+  // off once the observations are recorded.
+  async a_sign_off_waits_for_its_observed_practice(j, page) {
+    await j.signIn(NEW_WORKER);
+    await page.getByRole('link', { name: 'Competencies', exact: true }).click();
+    await j.check('competencies', { screenshot: 'competencies' });
+    await page.getByRole('link', { name: RNA }).click();
+    await j.check('competency');
+    await j.sees('0 of 5 observed practices recorded', 'competency before observations');
+    await page.getByRole('button', { name: 'Ask for a sign-off' }).click();
+    await j.check('sign-off request without evidence');
+    await j.sees('Describe your evidence', 'request without evidence');
+    await page.getByLabel('Your evidence').fill('Five RNA tests at the outreach van with my supervisor');
+    await page.getByRole('button', { name: 'Ask for a sign-off' }).click();
+    await j.check('sign-off requested');
+    await j.sees('You have asked for a sign-off.', 'after asking');
+    await j.sees('Waiting for a decision', 'after asking');
+    await j.signOut();
+
+    await j.signIn(ASSESSOR, 'assessor sign in');
+    await j.goto('/queue', 'assessor queue');
+    await page.getByRole('link', { name: `${NEW_WORKER_NAME}: ${RNA}` }).click();
+    await j.check('decide sign-off', { screenshot: 'decide-sign-off' });
+    await j.sees('0 of 5 observed practices recorded', 'decision page');
+    const decide = async () => {
+      await page.getByLabel('Yes, sign it off').check();
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await j.check('check sign-off answer');
+      await page.getByRole('button', { name: 'Confirm and sign off' }).click();
+    };
+    await decide();
+    await j.check('sign-off refused');
+    await j.sees('You need 5 more observed practices of this competency before you can sign it off', 'refused sign-off');
+    for (let n = 0; n < 5; n += 1) {
+      await page.getByRole('link', { name: 'Record an observed practice' }).click();
+      await j.check('record observation', n === 0 ? { screenshot: 'record-observation' } : {});
+      await page.getByLabel('When did you observe it?').fill(daysAgo(n + 1));
+      await page.getByLabel('Competent: done safely and well').check();
+      await page.getByRole('button', { name: 'Record this observation' }).click();
+      await j.check('observation recorded');
+      await j.sees('The observed practice is recorded.', 'after an observation');
+    }
+    await j.sees('5 of 5 observed practices recorded', 'decision page after observations');
+    await decide();
+    await j.check('queue after sign-off');
+    await j.sees('The competency is signed off.', 'queue after sign-off');
+    await j.signOut();
+
+    await j.signIn(NEW_WORKER);
+    await j.goto('/competencies', 'competencies after sign-off');
+    const row = page.locator('li', { has: page.getByRole('link', { name: RNA }) });
+    j.expect((await row.innerText()).includes('Signed off'), 'the worker sees the competency signed off');
+  },
+
   // A peer worker logs training, the supervisor verifies it, the worker sees it verified.
   async training_is_logged_verified_and_seen(j, page) {
     await j.signIn(WORKER);

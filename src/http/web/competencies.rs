@@ -16,7 +16,7 @@ use crate::competencies::framework::{self, Competency};
 use crate::competencies::observations::{self, ObservationInput, Outcome};
 use crate::competencies::signoffs::{self, Decision, Signoff, SignoffStatus};
 use crate::error::AppError;
-use crate::explain::day;
+use crate::explain::{day, plural};
 use crate::ids::UserId;
 use crate::pagination::{MAX_LIMIT, Page};
 use crate::state::AppState;
@@ -424,12 +424,24 @@ pub async fn decide(
                 };
                 return Ok(see_other(&format!("/queue?done={done}")));
             }
-            // Too few observed practices: said on the decision page, beside the count.
-            Err(AppError::Validation(domain)) => {
-                errors = FormErrors::from_domain(
-                    &domain,
-                    &[("decision", "This sign-off"), ("reason", "The reason")],
+            // Too few observed practices: said on the decision page, with the number missing.
+            Err(AppError::Validation(domain)) if domain.contains_key("observations") => {
+                let (_, competency, done, _) = load_decision(&state, &signed_in, *id).await?;
+                let missing = i64::from(competency.observations_required) - done;
+                errors.add(
+                    "decision",
+                    format!(
+                        "You need {} of this competency before you can sign it off",
+                        plural(
+                            missing.max(1),
+                            "more observed practice",
+                            "more observed practices"
+                        )
+                    ),
                 );
+            }
+            Err(AppError::Validation(domain)) => {
+                errors = FormErrors::from_domain(&domain, &[("reason", "The reason")]);
             }
             Err(other) => return Err(PageError::from(other)),
         }
