@@ -215,7 +215,7 @@ async fn remind_expiring_training(
                     dedupe_key: format!("training_expiring:{worker}:{period}"),
                     values: serde_json::json!({
                         "items": items,
-                        "link": mailer.link(&format!("/api/v1/workers/{worker}/training-records")),
+                        "link": mailer.link(&crate::notifications::links::training()),
                     }),
                 },
             )?;
@@ -250,7 +250,7 @@ async fn remind_waiting_signoffs(
                     values: serde_json::json!({
                         "count": count,
                         "days": days,
-                        "link": mailer.link("/api/v1/supervisor-queue"),
+                        "link": mailer.link(&crate::notifications::links::queue()),
                     }),
                 },
             )?;

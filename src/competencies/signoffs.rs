@@ -309,7 +309,7 @@ pub async fn request(
                         values: serde_json::json!({
                             "worker_name": worker_name,
                             "competency_title": competency.title,
-                            "link": mailer_in.link("/api/v1/supervisor-queue"),
+                            "link": mailer_in.link(&notifications::links::signoff_decision(&row.id)),
                         }),
                     },
                 )?;
@@ -429,7 +429,7 @@ pub async fn decide(
                     "signed_off": to == SignoffStatus::SignedOff,
                     "competency_title": competency.title,
                     "decider_name": decider_name,
-                    "link": mailer_in.link(&format!("/api/v1/signoffs/{}", row.id)),
+                    "link": mailer_in.link(&notifications::links::competency(&row.competency_id)),
                 }),
             },
         )?;

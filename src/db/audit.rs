@@ -2,7 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::audit_events;
+use super::schema::{audit_events, users};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
@@ -60,4 +60,26 @@ pub fn list(
         query = query.filter(audit_events::id.gt(after.to_string()));
     }
     query.order(audit_events::id.asc()).limit(limit).load(conn)
+}
+
+/// Events of some actions on one entity, newest first, with the actor's name and role.
+pub fn about_entity_with_actors(
+    conn: &mut DbConn,
+    entity: &str,
+    entity_id: &str,
+    actions: &[&str],
+) -> QueryResult<Vec<(NaiveDateTime, String, String, String)>> {
+    audit_events::table
+        .inner_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
+        .filter(audit_events::entity.eq(entity))
+        .filter(audit_events::entity_id.eq(entity_id))
+        .filter(audit_events::action.eq_any(actions))
+        .order(audit_events::occurred_at.desc())
+        .select((
+            audit_events::occurred_at,
+            audit_events::action,
+            users::display_name,
+            users::role,
+        ))
+        .load(conn)
 }

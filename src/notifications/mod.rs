@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod delivery;
 pub mod kinds;
+pub mod links;
 pub mod preferences;
 pub mod templates;
 

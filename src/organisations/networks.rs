@@ -226,7 +226,7 @@ fn announce_joining(
                 values: JoinedValues {
                     network_name: network.name.clone(),
                     network_scope: NetworkScope::parse(&network.scope)?.as_str(),
-                    link: mailer.link(&format!("/api/v1/networks/{}", network.id)),
+                    link: mailer.link(&crate::notifications::links::home()),
                 },
             },
         )?;

@@ -411,7 +411,7 @@ fn tell(
                     "worker_name": worker_recipient.name,
                     "stage_name": stage_name,
                     "effective_on": effective_on.map(day).unwrap_or_default(),
-                    "link": mailer.link(&format!("/api/v1/workers/{}/pathway", worker.user_id)),
+                    "link": mailer.link(&crate::notifications::links::pathway_of(&worker.user_id, own)),
                 }),
             },
         )?;

@@ -240,7 +240,7 @@ fn ask_for_contact(
                 dedupe_key: format!("contact_requested:{checkin_id}:{n}"),
                 values: serde_json::json!({
                     "worker_name": name,
-                    "link": mailer.link(&format!("/api/v1/workers/{}/checkins", worker.user_id)),
+                    "link": mailer.link(&crate::notifications::links::supervisee_recovery(&worker.user_id)),
                 }),
             },
         )?;

@@ -17,6 +17,49 @@ use crate::error::AppResult;
 use crate::identity::Actor;
 use crate::ids::UserId;
 
+/// One read of a worker's recovery data: who, in which role, what, when.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecoveryRead {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub reader_name: String,
+    pub reader_role: crate::identity::Role,
+    /// `plan`, `checkins` or `export`.
+    pub what: String,
+}
+
+const READS: &[(&str, &str)] = &[
+    ("recovery.plan_read", "plan"),
+    ("recovery.checkins_read", "checkins"),
+    ("recovery.exported", "export"),
+];
+
+/// Every read of the worker's recovery data, newest first (the worker only).
+pub async fn reads(db: &Database, actor: &Actor, worker: UserId) -> AppResult<Vec<RecoveryRead>> {
+    let actor = actor.clone();
+    db.run(move |conn| {
+        let row = owner(conn, &actor, worker)?;
+        let actions: Vec<&str> = READS.iter().map(|(a, _)| *a).collect();
+        db::audit::about_entity_with_actors(conn, "worker", &row.user_id, &actions)?
+            .into_iter()
+            .map(|(at, action, name, role)| {
+                Ok(RecoveryRead {
+                    at: at.and_utc(),
+                    reader_name: name,
+                    reader_role: crate::identity::Role::parse(&role).ok_or_else(|| {
+                        crate::error::AppError::internal("unknown role in the database")
+                    })?,
+                    what: READS
+                        .iter()
+                        .find(|(a, _)| *a == action)
+                        .map_or("plan", |(_, w)| *w)
+                        .to_string(),
+                })
+            })
+            .collect()
+    })
+    .await
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct RecoveryExport {
     pub plan: Plan,

@@ -30,7 +30,7 @@ pub async fn remind(
             if due > today {
                 continue;
             }
-            let link = mailer_in.link(&format!("/api/v1/workers/{}/checkins", worker.user_id));
+            let link = mailer_in.link(&notifications::links::new_checkin());
             let recipient = notifications::recipient_for_user(conn, &worker.user_id)?;
             let name = recipient.name.clone();
             mailer_in.enqueue(
@@ -53,7 +53,7 @@ pub async fn remind(
                         kind: Kind::CheckinMissed,
                         recipient,
                         dedupe_key: format!("checkin_missed:{}:{due}", worker.user_id),
-                        values: serde_json::json!({"worker_name": name, "due_on": day(due), "link": link}),
+                        values: serde_json::json!({"worker_name": name, "due_on": day(due), "link": mailer_in.link(&notifications::links::supervisee_recovery(&worker.user_id))}),
                     },
                 )?;
             }

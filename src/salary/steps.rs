@@ -449,7 +449,7 @@ pub async fn warn_unmet(
                             "worker_name": worker.name,
                             "due_on": day(step.due_on),
                             "missing": missing,
-                            "link": mailer_in.link(&format!("/api/v1/workers/{}/pathway", key.worker_id)),
+                            "link": mailer_in.link(&crate::notifications::links::pathway_of(&key.worker_id, own)),
                         }),
                     },
                 )?;

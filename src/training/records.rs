@@ -438,7 +438,7 @@ pub async fn decide_record(
                         values: serde_json::json!({
                             "module_title": module.title,
                             "decider_name": decider_name,
-                            "link": mailer_in.link(&format!("/api/v1/training-records/{id}")),
+                            "link": mailer_in.link(&notifications::links::training_record(&id)),
                         }),
                     },
                 )?;

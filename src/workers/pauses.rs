@@ -141,7 +141,7 @@ fn tell_on_return(
             dedupe_key: format!("training_expiring:{worker}:return:{}", pause.id),
             values: serde_json::json!({
                 "items": items,
-                "link": mailer.link(&format!("/api/v1/workers/{worker}/training-records")),
+                "link": mailer.link(&crate::notifications::links::training()),
             }),
         },
     )?;

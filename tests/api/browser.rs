@@ -71,7 +71,14 @@ pub fn browser_available() -> bool {
 
 /// The app with the demo organisation loaded.
 pub async fn demo_app(backend: Backend) -> TestApp {
-    let app = TestApp::spawn(backend).await;
+    demo_app_with(backend, |_| {}).await
+}
+
+pub async fn demo_app_with(
+    backend: Backend,
+    tweak: impl FnOnce(&mut peerpath::config::Settings),
+) -> TestApp {
+    let app = TestApp::spawn_with(backend, tweak).await;
     let s = &app.state;
     peerpath::demo::seed(
         &s.db,
@@ -214,7 +221,46 @@ async fn a_sign_off_needing_observations_is_refused_then_signed_off_once_they_ar
     );
 }
 
+async fn a_call_request_reaches_the_supervisor_at_once_and_only_shared_words_are_shown(
+    backend: Backend,
+) {
+    if !browser_available() {
+        return;
+    }
+    let smtp = crate::smtp::SmtpServer::start();
+    let app = demo_app_with(backend, crate::notifications::via(smtp.port)).await;
+    journey(
+        &app,
+        "recovery_support_is_shared_only_as_the_worker_chooses",
+    )
+    .await;
+    // The email reached the supervisor over SMTP, and says nothing of what was written.
+    let wanted = |m: &crate::smtp::Received| {
+        m.to.iter().any(|t| t.contains(SUPERVISOR))
+            && m.header("subject")
+                .is_some_and(|s| s.contains("would like you to get in touch"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mail = loop {
+        if let Some(m) = smtp.received().into_iter().find(wanted) {
+            break m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no contact email reached the supervisor"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(!mail.data.contains("PRIVATE-CANARY") && !mail.data.contains("peer line"));
+    let link = mail.find_after("http://localhost:8080").unwrap();
+    assert!(
+        link.starts_with("/supervisees/") && link.ends_with("/recovery"),
+        "{link}"
+    );
+}
+
 both_backends!(
+    a_call_request_reaches_the_supervisor_at_once_and_only_shared_words_are_shown,
     a_sign_off_needing_observations_is_refused_then_signed_off_once_they_are_recorded,
     a_worker_logs_training_the_supervisor_verifies_it_and_the_worker_sees_it,
     a_worker_logs_training_by_keyboard_alone,

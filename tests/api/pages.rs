@@ -389,7 +389,7 @@ async fn every_page_carries_the_security_headers(backend: Backend) {
         .split('"')
         .next()
         .unwrap();
-    let css = t.app.get(&css_path).send().await;
+    let css = t.app.get(css_path).send().await;
     assert_eq!(css.status, 200);
     assert!(css.header("cache-control").unwrap().contains("immutable"));
     assert_eq!(

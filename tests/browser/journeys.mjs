@@ -17,7 +17,71 @@ const NEW_WORKER_NAME = process.env.PEERPATH_NEW_WORKER_NAME;
 const ASSESSOR = process.env.PEERPATH_ASSESSOR;
 const RNA = 'C-04 Able to operate point-of-care RNA testing';
 
+const SHARED = 'Walking the dog every morning keeps me steady';
+const PRIVATE = 'PRIVATE-CANARY-7731 the thing I tell nobody';
+const NOTE_PRIVATE = 'PRIVATE-CANARY-7732 a hard week';
+const AGREED = 'Call the peer line on Friday';
+
 const journeys = {
+  // A worker writes their plan, sharing one part only, and records a check-in asking for a
+  // call; the supervisor reads what was shared and nothing else.
+  async recovery_support_is_shared_only_as_the_worker_chooses(j, page) {
+    await j.signIn(WORKER);
+    await page.getByRole('link', { name: 'Recovery support', exact: true }).click();
+    await j.check('recovery support', { screenshot: 'recovery' });
+    await page.getByRole('link', { name: 'Your recovery plan' }).click();
+    await j.check('plan', { screenshot: 'plan' });
+    await page.getByRole('link', { name: 'Write My wellness toolbox' }).click();
+    await j.check('plan section');
+    await page.getByRole('button', { name: 'Save this part' }).click();
+    await j.check('plan section without a choice');
+    await j.sees('Choose whether your supervisor may read this part', 'plan section without a choice');
+    await page.getByLabel('In your words').fill(SHARED);
+    await page.getByLabel('Yes, my supervisor may read it').check();
+    await page.getByRole('button', { name: 'Save this part' }).click();
+    await j.check('plan saved');
+    await j.sees('Your plan is saved.', 'plan saved');
+    await page.getByRole('link', { name: 'Write Triggers' }).click();
+    await page.getByLabel('In your words').fill(PRIVATE);
+    await page.getByLabel('No, keep it to myself').check();
+    await page.getByRole('button', { name: 'Save this part' }).click();
+    await j.check('plan saved twice');
+    await j.sees(PRIVATE, 'the worker reads their own private part');
+
+    await j.goto('/recovery/checkins/new', 'check-in form', { screenshot: 'check-in' });
+    await page.getByLabel('4: good').check();
+    await page.getByLabel('Struggling: I need support soon').check();
+    await page.getByLabel('I would like a call from my supervisor').check();
+    await page.getByLabel('What you agreed to do (optional)').fill(AGREED);
+    await page.getByLabel('My supervisor may read what I agreed').check();
+    await page.getByLabel('Your notes (optional)').fill(NOTE_PRIVATE);
+    await page.getByRole('button', { name: 'Save my check-in' }).click();
+    await j.check('check-in saved');
+    await j.sees('We have told your supervisor you would like to talk.', 'check-in saved');
+    await j.goto('/recovery/checkins', 'check-ins');
+    await j.sees(NOTE_PRIVATE, 'the worker reads their own notes');
+    await j.goto('/account/recovery-data', 'recovery data');
+    await j.signOut();
+
+    await j.signIn(SUPERVISOR, 'supervisor sign in');
+    await page.getByRole('link', { name: 'Supervisees', exact: true }).click();
+    await j.check('supervisees', { screenshot: 'supervisees' });
+    await page.getByRole('link', { name: WORKER_NAME }).click();
+    await j.check('supervisee', { screenshot: 'supervisee' });
+    await page.getByRole('link', { name: 'Check-ins and what they share' }).click();
+    await j.check('supervisee recovery', { screenshot: 'supervisee-recovery' });
+    await j.sees(SHARED, 'the supervisor reads the shared part');
+    await j.sees(AGREED, 'the supervisor reads the shared agreement');
+    await j.sees('Struggling: I need support soon', 'the supervisor sees the risk');
+    const all = await page.content();
+    j.expect(!all.includes('PRIVATE-CANARY'), 'the supervisor never reads what was not shared');
+    await j.signOut();
+
+    await j.signIn(WORKER);
+    await j.goto('/account/recovery-data', 'recovery data after the supervisor read it', { screenshot: 'recovery-data' });
+    await j.sees('Alex Supervisor (supervisor)', 'the worker sees who read their data');
+  },
+
   // A sign-off that needs observed practice is refused with the number missing, then signed
   // off once the observations are recorded.
   async a_sign_off_waits_for_its_observed_practice(j, page) {

@@ -134,6 +134,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(recovery::checkin_status)
                 .service(recovery::checkin_counts)
                 .service(recovery::export)
+                .service(recovery::list_reads)
                 .service(recovery::erase),
         );
 }

@@ -274,6 +274,24 @@ pub async fn export(
     Ok(HttpResponse::Ok().json(e))
 }
 
+/// Who has read your recovery data, newest first (the worker only): every read of the plan
+/// or the check-ins, and every export.
+#[utoipa::path(
+    tag = "recovery",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "The worker")),
+    responses((status = 200, description = "The reads", body = Vec<data::RecoveryRead>))
+)]
+#[get("/workers/{id}/recovery-reads")]
+pub async fn list_reads(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<UserId>,
+) -> AppResult<HttpResponse> {
+    let reads = data::reads(&state.db, &actor, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(reads))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Erased {
     /// Rows removed.

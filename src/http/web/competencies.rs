@@ -52,7 +52,7 @@ async fn signoffs_of(
     let mut all = signoffs::list(&state.db, &signed_in.session.actor, worker, None, page)
         .await?
         .items;
-    all.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    all.sort_by_key(|s| std::cmp::Reverse(s.created_at));
     Ok(all)
 }
 

@@ -10,9 +10,12 @@ mod forms;
 mod home;
 mod lookup;
 mod queue;
+mod recovery;
 pub mod render;
 pub mod session;
+mod settings;
 mod signin;
+mod supervisees;
 mod training;
 
 pub use errors::{PageError, not_found_page};
@@ -47,5 +50,35 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         .service(competencies::decide_check)
         .service(competencies::decide)
         .service(competencies::observation_page)
-        .service(competencies::record_observation);
+        .service(competencies::record_observation)
+        .service(supervisees::list)
+        .service(supervisees::show)
+        .service(supervisees::session_page)
+        .service(supervisees::record_session)
+        .service(supervisees::propose_page)
+        .service(supervisees::propose_check)
+        .service(supervisees::propose)
+        .service(supervisees::worker_sessions)
+        .service(supervisees::confirm)
+        .service(recovery::overview)
+        .service(recovery::checkin_page)
+        .service(recovery::record_checkin)
+        .service(recovery::list_checkins)
+        .service(recovery::share_checkin)
+        .service(recovery::show_plan)
+        .service(recovery::section_page)
+        .service(recovery::save_section)
+        .service(recovery::pause_page)
+        .service(recovery::start_pause)
+        .service(recovery::end_pause)
+        .service(recovery::data_page)
+        .service(recovery::download)
+        .service(recovery::erase_page)
+        .service(recovery::erase)
+        .service(recovery::supervisee_recovery)
+        .service(settings::account)
+        .service(settings::password_page)
+        .service(settings::change_password)
+        .service(settings::emails_page)
+        .service(settings::save_emails);
 }

@@ -73,9 +73,9 @@ pub async fn queue(state: Data<AppState>, signed_in: SignedIn, query: Query<Done
         Some("signed_off") => {
             Some("The competency is signed off. We have emailed the worker.".to_string())
         }
-        Some("returned") => Some(
-            "The request is returned. We have emailed the worker your reason.".to_string(),
-        ),
+        Some("returned") => {
+            Some("The request is returned. We have emailed the worker your reason.".to_string())
+        }
         _ => None,
     };
     Ok(View::new(

@@ -42,6 +42,24 @@ const TEMPLATES: &[(&str, &str)] = pages!(
     "signoff_decide.html",
     "signoff_check.html",
     "observation_form.html",
+    "recovery.html",
+    "checkin_form.html",
+    "checkins.html",
+    "plan.html",
+    "plan_section.html",
+    "pause_form.html",
+    "recovery_data.html",
+    "recovery_erase.html",
+    "supervisee_recovery.html",
+    "supervisees.html",
+    "supervisee.html",
+    "session_form.html",
+    "propose.html",
+    "propose_check.html",
+    "supervision.html",
+    "account.html",
+    "password_form.html",
+    "emails_form.html",
 );
 
 /// The page templates, parsed once. They are constants of the binary like the strings they
@@ -114,9 +132,17 @@ fn nav(role: Role, path: &str) -> Vec<NavItem> {
             ("/", "Your pathway"),
             ("/training", "Training"),
             ("/competencies", "Competencies"),
+            ("/supervision", "Supervision"),
+            ("/recovery", "Recovery support"),
+            ("/account", "Account"),
         ],
-        Role::Supervisor => &[("/", "Home"), ("/queue", "Queue")],
-        Role::ProgrammeManager | Role::Admin => &[("/", "Home")],
+        Role::Supervisor => &[
+            ("/", "Home"),
+            ("/queue", "Queue"),
+            ("/supervisees", "Supervisees"),
+            ("/account", "Account"),
+        ],
+        Role::ProgrammeManager | Role::Admin => &[("/", "Home"), ("/account", "Account")],
     };
     items
         .iter()
