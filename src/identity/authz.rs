@@ -162,3 +162,13 @@ pub fn own_organisation(actor: &Actor) -> AppResult<OrganisationId> {
         "This belongs to an organisation; admins have none.",
     ))
 }
+
+/// Who has supervisees to list: supervisors (their own) and programme managers (everyone's).
+pub fn can_list_supervisees(actor: &Actor) -> AppResult<()> {
+    match actor.role {
+        Role::Supervisor | Role::ProgrammeManager => Ok(()),
+        Role::PeerWorker | Role::Admin => Err(AppError::Forbidden(
+            "Supervisees are listed for supervisors and programme managers.",
+        )),
+    }
+}

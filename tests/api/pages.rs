@@ -589,6 +589,8 @@ async fn a_form_with_mistakes_is_shown_again_with_each_one_and_stores_nothing(ba
 }
 
 both_backends!(
+    supervisee_and_recovery_pages_refuse_whoever_has_no_business_there,
+    every_email_leads_to_a_page_its_reader_can_open,
     signing_in_opens_the_home_page_and_wrong_passwords_say_so,
     after_signing_in_you_land_where_you_were_going_and_never_on_another_site,
     the_session_cookie_is_host_only_http_only_lax_and_secure,
@@ -599,3 +601,261 @@ both_backends!(
     refusals_become_pages_that_say_what_happened,
     a_form_with_mistakes_is_shown_again_with_each_one_and_stores_nothing,
 );
+
+/// Every kind of email the demo and a week's decisions send: its link opens the page where
+/// its reader acts (after signing in, landing on that page), never a JSON answer.
+async fn every_email_leads_to_a_page_its_reader_can_open(backend: Backend) {
+    use diesel::prelude::*;
+    use peerpath::db::schema::{notifications, users};
+    let app = crate::browser::demo_app(backend).await;
+    let pw = crate::browser::DEMO_PASSWORD;
+    let worker = app.session(crate::browser::WORKER, pw).await;
+    let supervisor = app.session(crate::browser::SUPERVISOR, pw).await;
+    let manager = app.session("priya.manager@demo.peerpath.invalid", pw).await;
+    // A rejection, a call request and a progression decision, on top of the demo's emails.
+    let queue = app
+        .get("/api/v1/supervisor-queue")
+        .token(&supervisor.access)
+        .send()
+        .await;
+    let record = queue.body["unverified_training"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .post(&format!("/api/v1/training-records/{record}/reject"))
+        .token(&supervisor.access)
+        .json(json!({"reason": "Please add your certificate"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .post(&format!("/api/v1/workers/{}/checkins", worker.user_id))
+        .token(&worker.access)
+        .json(json!({"held_on": chrono::Utc::now().date_naive(), "wellbeing": 2, "risk": "raised", "call_requested": true}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app
+        .post(&format!("/api/v1/workers/{}/progressions", worker.user_id))
+        .token(&supervisor.access)
+        .json(json!({"rationale": "Ready in practice"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app
+        .post(&format!("/api/v1/progressions/{}/decline", r.id()))
+        .token(&manager.access)
+        .json(json!({"reason": "Not yet: the time in stage"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // Tomorrow's daily jobs: reminders of expiring training, waiting sign-offs, check-ins due
+    // and missed, pay steps at risk, digests.
+    let st = &app.state;
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .date_naive()
+        .and_hms_opt(st.settings.scheduler.daily_hour_utc, 30, 0)
+        .unwrap();
+    peerpath::scheduler::tick(&st.db, &st.notifications, &st.settings.scheduler, tomorrow)
+        .await
+        .unwrap();
+    let rows: Vec<(String, String, String)> = notifications::table
+        .inner_join(users::table.on(notifications::recipient_user_id.eq(users::id.nullable())))
+        .select((notifications::kind, users::email, notifications::body_text))
+        .load(&mut *app.conn())
+        .unwrap();
+    let base = app.state.settings.server.public_url.clone();
+    let mut checked = std::collections::BTreeSet::new();
+    for (kind, email, body) in rows {
+        if !checked.insert((kind.clone(), email.clone())) {
+            continue;
+        }
+        let start = body
+            .find(&base)
+            .unwrap_or_else(|| panic!("{kind} has no link: {body}"));
+        let path: String = body[start + base.len()..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        assert!(
+            !path.starts_with("/api/"),
+            "{kind} links to the API: {path}"
+        );
+        let mut b = Browser::new(&app);
+        let first = b.get(&path).await;
+        assert_eq!(first.status, 303, "{kind}: {path} without a session");
+        let to = location(&first);
+        assert!(to.starts_with("/sign-in"), "{kind}: {to}");
+        let page = b.get(&to).await;
+        let token = csrf(&page);
+        let next =
+            serde_urlencoded::from_str::<Vec<(String, String)>>(to.trim_start_matches("/sign-in?"))
+                .unwrap()
+                .into_iter()
+                .find(|(k, _)| k == "next")
+                .map_or_else(|| "/".to_string(), |(_, v)| v);
+        let signed = b
+            .post(
+                "/sign-in",
+                &[
+                    ("csrf_token", &token),
+                    ("email", &email),
+                    ("password", pw),
+                    ("next", &next),
+                ],
+            )
+            .await;
+        assert_eq!(
+            location(&signed),
+            path,
+            "{kind}: lands where the email pointed"
+        );
+        let landed = b.get(&path).await;
+        assert_eq!(
+            landed.status, 200,
+            "{kind}: {path} for {email}: {}",
+            landed.text
+        );
+        assert!(landed.text.contains("<h1>"), "{kind}: {path}");
+    }
+    let kinds: std::collections::BTreeSet<&str> = checked.iter().map(|(k, _)| k.as_str()).collect();
+    println!("email kinds whose links were opened: {kinds:?}");
+    for kind in [
+        "signoff_requested",
+        "signoff_decided",
+        "training_expiring",
+        "training_rejected",
+        "contact_requested",
+        "progression_decided",
+    ] {
+        assert!(kinds.contains(kind), "{kind} was not checked: {kinds:?}");
+    }
+}
+
+async fn supervisee_and_recovery_pages_refuse_whoever_has_no_business_there(backend: Backend) {
+    let t = team(backend).await;
+    let w = &t.worker.user_id;
+    // The worker shares one part of the plan and records a check-in.
+    let plan = json!({"sections": [
+        {"section": "triggers", "text": "PRIVATE-PART", "shared": false},
+        {"section": "wellness_toolbox", "text": "SHARED-PART", "shared": true}]});
+    let r = t
+        .app
+        .put(&format!("/api/v1/workers/{w}/recovery-plan"))
+        .token(&t.worker.access)
+        .header("if-match", "\"v0\"")
+        .json(plan)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = t
+        .app
+        .post(&format!("/api/v1/workers/{w}/checkins"))
+        .token(&t.worker.access)
+        .json(json!({"held_on": chrono::Utc::now().date_naive(), "wellbeing": 4, "risk": "none", "notes": "PRIVATE-NOTE"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let checkin = r.id();
+
+    let mut sup = Browser::new(&t.app);
+    sup.sign_in(&t.supervisor.email, PASSWORD).await;
+    let page = sup.get(&format!("/supervisees/{w}/recovery")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("SHARED-PART"));
+    assert!(!page.text.contains("PRIVATE-PART") && !page.text.contains("PRIVATE-NOTE"));
+    assert_eq!(sup.get(&format!("/supervisees/{w}")).await.status, 200);
+    assert_eq!(sup.get("/supervisees").await.status, 200);
+
+    let mut other = Browser::new(&t.app);
+    other.sign_in(&t.other_supervisor.email, PASSWORD).await;
+    for path in [
+        format!("/supervisees/{w}"),
+        format!("/supervisees/{w}/recovery"),
+    ] {
+        assert_eq!(other.get(&path).await.status, 403, "{path}");
+    }
+    let mut outsider = Browser::new(&t.app);
+    outsider
+        .sign_in(&t.outsider_supervisor.email, PASSWORD)
+        .await;
+    for path in [
+        format!("/supervisees/{w}"),
+        format!("/supervisees/{w}/recovery"),
+    ] {
+        assert_eq!(outsider.get(&path).await.status, 404, "{path}");
+    }
+    let mut manager = Browser::new(&t.app);
+    manager.sign_in(&t.manager.email, PASSWORD).await;
+    let r = manager.get(&format!("/supervisees/{w}/recovery")).await;
+    assert_eq!(r.status, 403, "managers never read recovery content");
+    assert!(!r.text.contains("SHARED-PART"));
+    let mut colleague = Browser::new(&t.app);
+    colleague.sign_in(&t.colleague.email, PASSWORD).await;
+    assert_eq!(colleague.get("/supervisees").await.status, 403);
+    assert_eq!(
+        colleague
+            .get(&format!("/supervisees/{w}/recovery"))
+            .await
+            .status,
+        403
+    );
+    // Another person's check-in: its sharing cannot be changed, and nothing is shared.
+    let token = csrf(&colleague.get("/recovery/checkins").await);
+    let r = colleague
+        .post(
+            &format!("/recovery/checkins/{checkin}/sharing"),
+            &[("csrf_token", &token), ("notes_shared", "yes")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(
+        !sup.get(&format!("/supervisees/{w}/recovery"))
+            .await
+            .text
+            .contains("PRIVATE-NOTE")
+    );
+
+    // The worker sees who read what, in the API as on the page.
+    let reads = t
+        .app
+        .get(&format!("/api/v1/workers/{w}/recovery-reads"))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(reads.status, 200, "{}", reads.text);
+    let first = &reads.body[0];
+    assert_eq!(first["reader_role"], "supervisor", "{}", reads.text);
+    assert!(
+        reads
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["what"] == "plan")
+    );
+    for (who, status) in [
+        (&t.supervisor, 403),
+        (&t.manager, 403),
+        (&t.outsider_manager, 404),
+    ] {
+        let r = t
+            .app
+            .get(&format!("/api/v1/workers/{w}/recovery-reads"))
+            .token(&who.access)
+            .send()
+            .await;
+        r.assert_problem(status);
+    }
+    let mut me = Browser::new(&t.app);
+    me.sign_in(&t.worker.email, PASSWORD).await;
+    let page = me.get("/account/recovery-data").await;
+    assert!(
+        page.text
+            .contains("A supervisor (supervisor)</strong> read your plan"),
+        "{}",
+        page.text
+    );
+}

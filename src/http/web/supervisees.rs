@@ -17,6 +17,7 @@ use super::session::{SignedIn, SignedInForm};
 use crate::db::workers::WorkerFilter;
 use crate::error::AppError;
 use crate::explain::{day, hours};
+use crate::identity::authz;
 use crate::ids::UserId;
 use crate::pagination::{MAX_LIMIT, Page};
 use crate::pathway::{progressions, summary};
@@ -32,6 +33,7 @@ pub struct Done {
 #[get("/supervisees")]
 pub async fn list(state: Data<AppState>, signed_in: SignedIn) -> PageResult {
     let actor = &signed_in.session.actor;
+    authz::can_list_supervisees(actor)?;
     let page = Page::from_query(Some(MAX_LIMIT), None)?;
     let mine = workers::list_workers(&state.db, actor, WorkerFilter::default(), page)
         .await?
