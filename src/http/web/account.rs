@@ -62,11 +62,7 @@ fn set_password_form(token: &str, errors: FormErrors) -> View {
         "Choose your password",
         context! { token => token },
     );
-    if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    }
+    view.with_errors(errors)
 }
 
 /// The page an invitation or reset link opens.
@@ -169,11 +165,7 @@ fn reset_form(email: &str, errors: FormErrors) -> View {
         "Forgot your password?",
         context! { email => email },
     );
-    if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    }
+    view.with_errors(errors)
 }
 
 /// Asking for a link to choose a new password (the "password changed" email points here).

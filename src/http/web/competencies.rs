@@ -194,11 +194,7 @@ async fn competency_view(
     )
     .back("/competencies", "Back to your competencies")
     .notice(notice);
-    Ok(if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    })
+    Ok(view.with_errors(errors))
 }
 
 #[get("/competencies/{id}")]
@@ -322,11 +318,7 @@ async fn decision_view(
     )
     .back("/queue", "Back to your queue")
     .notice(notice);
-    Ok(if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    })
+    Ok(view.with_errors(errors))
 }
 
 fn check_decision(form: &DecisionForm) -> FormErrors {
@@ -495,11 +487,7 @@ async fn observation_view(
         },
     )
     .back(back, "Back");
-    Ok(if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    })
+    Ok(view.with_errors(errors))
 }
 
 #[get("/workers/{worker}/observations/new")]

@@ -125,11 +125,7 @@ async fn decision_view(
         },
     )
     .back("/queue", "Back to your queue");
-    Ok(if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    })
+    Ok(view.with_errors(errors))
 }
 
 fn check_form(form: &DecisionForm) -> FormErrors {

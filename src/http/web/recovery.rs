@@ -165,11 +165,7 @@ fn checkin_form(form: &CheckinForm, errors: FormErrors) -> View {
         },
     )
     .back("/recovery", "Back to your recovery support");
-    if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    }
+    view.with_errors(errors)
 }
 
 #[get("/recovery/checkins/new")]
@@ -379,11 +375,7 @@ fn section_form(section: Section, form: &SectionForm, errors: FormErrors) -> Vie
         },
     )
     .back("/recovery/plan", "Back to your plan");
-    if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    }
+    view.with_errors(errors)
 }
 
 #[get("/recovery/plan/{section}")]
@@ -495,11 +487,7 @@ fn pause_form(form: &PauseForm, errors: FormErrors) -> View {
         },
     )
     .back("/recovery", "Back to your recovery support");
-    if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    }
+    view.with_errors(errors)
 }
 
 #[get("/recovery/break")]

@@ -241,10 +241,13 @@ impl View {
         }
     }
 
-    /// A form shown again with what is wrong: 422, the summary and the messages.
+    /// A form shown again with what is wrong: 422, the summary and the messages. Without
+    /// errors the page is the form as first shown.
     pub fn with_errors(mut self, errors: FormErrors) -> Self {
-        self.status = StatusCode::UNPROCESSABLE_ENTITY;
-        self.errors = errors;
+        if !errors.is_empty() {
+            self.status = StatusCode::UNPROCESSABLE_ENTITY;
+            self.errors = errors;
+        }
         self
     }
 

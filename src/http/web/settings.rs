@@ -47,11 +47,7 @@ pub struct PasswordForm {
 fn password_form(errors: FormErrors) -> View {
     let view = View::new("password_form.html", "Change your password", context! {})
         .back("/account", "Back to your account");
-    if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    }
+    view.with_errors(errors)
 }
 
 #[get("/account/password")]

@@ -39,11 +39,7 @@ fn form_page(email: &str, next: &str, errors: FormErrors, notice: Option<String>
         context! { email => email, next => next },
     )
     .notice(notice);
-    if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    }
+    view.with_errors(errors)
 }
 
 fn respond(view: View, visitor: &Visitor) -> HttpResponse {

@@ -152,11 +152,7 @@ fn session_form(id: UserId, name: &str, form: &SessionForm, errors: FormErrors) 
         context! { name, form, kinds, action => format!("/supervisees/{id}/supervision/new") },
     )
     .back(format!("/supervisees/{id}"), "Back");
-    if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    }
+    view.with_errors(errors)
 }
 
 #[get("/supervisees/{id}/supervision/new")]
@@ -259,11 +255,7 @@ async fn proposal_view(
         context! { id => id.to_db(), name => names.get(&id.to_db()), pathway => pathway_view(&s), form },
     )
     .back(format!("/supervisees/{id}"), "Back");
-    Ok(if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    })
+    Ok(view.with_errors(errors))
 }
 
 #[get("/supervisees/{id}/propose")]

@@ -175,11 +175,7 @@ fn form_view(
         },
     )
     .back("/training", "Back to your training");
-    if errors.is_empty() {
-        view
-    } else {
-        view.with_errors(errors)
-    }
+    view.with_errors(errors)
 }
 
 fn read(form: &RecordForm) -> Result<RecordInput, FormErrors> {
