@@ -9,12 +9,13 @@ use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// One request: method, path, bearer token, JSON body.
-#[derive(Clone, Debug)]
+/// One request: method, path, bearer token or page-session cookie, JSON body.
+#[derive(Clone, Debug, Default)]
 pub struct Request {
     pub method: &'static str,
     pub path: String,
     pub token: Option<String>,
+    pub cookie: Option<String>,
     pub body: Option<String>,
 }
 
@@ -42,6 +43,9 @@ impl Connection {
         if let Some(token) = &r.token {
             head.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }
+        if let Some(cookie) = &r.cookie {
+            head.push_str(&format!("Cookie: {cookie}\r\n"));
+        }
         let body = r.body.as_deref().unwrap_or("");
         if r.body.is_some() {
             head.push_str(&format!(
@@ -52,10 +56,17 @@ impl Connection {
         head.push_str("\r\n");
         head.push_str(body);
         self.stream.write_all(head.as_bytes()).await?;
+        let (status, _, body) = self.read_response().await?;
+        Ok((status, body))
+    }
+
+    /// Sends a request written out whole; answers (status, head, body).
+    pub async fn raw(&mut self, request: &str) -> std::io::Result<(u16, String, Vec<u8>)> {
+        self.stream.write_all(request.as_bytes()).await?;
         self.read_response().await
     }
 
-    async fn read_response(&mut self) -> std::io::Result<(u16, Vec<u8>)> {
+    async fn read_response(&mut self) -> std::io::Result<(u16, String, Vec<u8>)> {
         let broken =
             |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_string());
         loop {
@@ -81,7 +92,7 @@ impl Connection {
                 }
                 let body = self.buffer[end + 4..total].to_vec();
                 self.buffer.drain(..total);
-                return Ok((status, body));
+                return Ok((status, head, body));
             }
             self.fill().await?;
         }

@@ -155,6 +155,7 @@ async fn spawn(mode: &str, env: &[(String, String)], port: u16) -> Result<Child_
                 method: "GET",
                 path: "/health/ready".into(),
                 token: None,
+                cookie: None,
                 body: None,
             };
             if c.send(&ready).await.is_ok_and(|(s, _)| s == 200) {
@@ -189,6 +190,7 @@ async fn login(port: u16, email: &str) -> Result<String, String> {
             method: "POST",
             path: "/api/v1/auth/login".into(),
             token: None,
+            cookie: None,
             body: Some(json!({"email": email, "password": PASSWORD}).to_string()),
         })
         .await
@@ -201,6 +203,49 @@ async fn login(port: u16, email: &str) -> Result<String, String> {
         .as_str()
         .map(str::to_string)
         .ok_or_else(|| "no access token".into())
+}
+
+/// Signs in to the pages as a browser does (the sign-in form's token and visitor cookie,
+/// then the post); answers the session cookie as `name=value`.
+async fn web_sign_in(port: u16, email: &str) -> Result<String, String> {
+    let mut c = load::Connection::open(port)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (_, head, body) = c
+        .raw("GET /sign-in HTTP/1.1\r\nHost: bench\r\n\r\n")
+        .await
+        .map_err(|e| e.to_string())?;
+    let set_cookie = |head: &str, prefix: &str| {
+        head.lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| v.trim().split(';').next().map(str::to_string))
+            .find(|c| c.contains(prefix))
+    };
+    let visitor = set_cookie(&head, "visitor=").ok_or("no visitor cookie")?;
+    let body = String::from_utf8_lossy(&body);
+    let marker = "name=\"csrf_token\" value=\"";
+    let token = body
+        .split(marker)
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .ok_or("no form token")?;
+    let form = format!(
+        "csrf_token={token}&email={}&password={PASSWORD}",
+        email.replace('@', "%40")
+    );
+    let (status, head, _) = c
+        .raw(&format!(
+            "POST /sign-in HTTP/1.1\r\nHost: bench\r\nCookie: {visitor}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        ))
+        .await
+        .map_err(|e| e.to_string())?;
+    if status != 303 {
+        return Err(format!("page sign-in of {email}: {status}"));
+    }
+    set_cookie(&head, "session=").ok_or_else(|| "no session cookie".into())
 }
 
 #[derive(Serialize)]
@@ -311,6 +356,9 @@ async fn run(args: Args) -> Result<(), String> {
             login(port, &dataset::email(0, "worker", n)).await?,
         ));
     }
+    let (own_worker, own_token) = writers[0].clone();
+    let worker_cookie = web_sign_in(port, &dataset::email(0, "worker", 0)).await?;
+    let supervisor_cookie = web_sign_in(port, &dataset::email(0, "supervisor", 0)).await?;
     let writers = Arc::new(writers);
     let module = id(4, 0, 1);
     let _ = orgs;
@@ -325,6 +373,7 @@ async fn run(args: Args) -> Result<(), String> {
                 method: "GET",
                 path: format!("/api/v1/workers/{}", pick(n)),
                 token: Some(m.clone()),
+                cookie: None,
                 body: None,
             })
         }),
@@ -334,6 +383,7 @@ async fn run(args: Args) -> Result<(), String> {
                 method: "GET",
                 path: format!("/api/v1/workers/{}/pathway", pick(n)),
                 token: Some(m.clone()),
+                cookie: None,
                 body: None,
             })
         }),
@@ -343,7 +393,34 @@ async fn run(args: Args) -> Result<(), String> {
                 method: "GET",
                 path: "/api/v1/supervisor-queue".into(),
                 token: Some(s.clone()),
+                cookie: None,
                 body: None,
+            })
+        }),
+        // The worker's home page and the JSON it is made from; the queue page against the
+        // queue's JSON (both measured just before, in the same run).
+        ("own_pathway", "C-pathway", {
+            Arc::new(move |_| Request {
+                method: "GET",
+                path: format!("/api/v1/workers/{own_worker}/pathway"),
+                token: Some(own_token.clone()),
+                ..Request::default()
+            })
+        }),
+        ("home_page", "own_pathway", {
+            Arc::new(move |_| Request {
+                method: "GET",
+                path: "/".into(),
+                cookie: Some(worker_cookie.clone()),
+                ..Request::default()
+            })
+        }),
+        ("queue_page", "supervisor_queue", {
+            Arc::new(move |_| Request {
+                method: "GET",
+                path: "/queue".into(),
+                cookie: Some(supervisor_cookie.clone()),
+                ..Request::default()
             })
         }),
         ("training_records", "C-select", {
@@ -352,6 +429,7 @@ async fn run(args: Args) -> Result<(), String> {
                 method: "GET",
                 path: format!("/api/v1/workers/{}/training-records?limit=50", pick(n)),
                 token: Some(m.clone()),
+                cookie: None,
                 body: None,
             })
         }),
@@ -363,6 +441,7 @@ async fn run(args: Args) -> Result<(), String> {
                     method: "POST",
                     path: format!("/api/v1/workers/{worker}/training-records"),
                     token: Some(token.clone()),
+                    cookie: None,
                     body: Some(json!({"module_id": module, "completed_on": "2026-10-01", "hours": 2, "provider": "Bench"}).to_string()),
                 }
             })
@@ -373,6 +452,7 @@ async fn run(args: Args) -> Result<(), String> {
                 method: "GET",
                 path: "/api/v1/reports/progression".into(),
                 token: Some(m.clone()),
+                cookie: None,
                 body: None,
             })
         }),
@@ -381,6 +461,7 @@ async fn run(args: Args) -> Result<(), String> {
                 method: "POST",
                 path: "/api/v1/auth/login".into(),
                 token: None,
+                cookie: None,
                 body: Some(
                     json!({"email": dataset::email(0, "manager", 0), "password": PASSWORD})
                         .to_string(),
@@ -402,12 +483,14 @@ async fn run(args: Args) -> Result<(), String> {
             method: "GET",
             path: format!("/select/{user}"),
             token: None,
+            cookie: None,
             body: None,
         });
         let insert: Maker = Arc::new(|_| Request {
             method: "POST",
             path: "/insert".into(),
             token: None,
+            cookie: None,
             body: Some("{}".into()),
         });
         ceilings.insert(
@@ -469,6 +552,10 @@ async fn run(args: Args) -> Result<(), String> {
             "{name}: {best:.0}/s (ratio to {ceiling_name} {ratio:.2}), p99 at half rate {:.2} ms",
             latency.p99_ms
         );
+        // A page is measured against the JSON of the same data, run just before it.
+        if let Some(o) = max.values().max_by(|a, b| a.rps.total_cmp(&b.rps)) {
+            ceilings.insert(name.to_string(), o.clone());
+        }
         results.push(ScenarioResult {
             name: name.into(),
             ceiling: ceiling_name.into(),
