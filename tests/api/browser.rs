@@ -259,7 +259,24 @@ async fn a_call_request_reaches_the_supervisor_at_once_and_only_shared_words_are
     );
 }
 
+async fn every_other_page_passes_the_same_checks(backend: Backend) {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app(backend).await;
+    journey(&app, "every_other_page_passes_the_same_checks").await;
+    use diesel::prelude::*;
+    use peerpath::db::schema::progressions;
+    let open: i64 = progressions::table
+        .filter(progressions::status.eq("proposed"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(open, 1, "the proposal made on the page is stored");
+}
+
 both_backends!(
+    every_other_page_passes_the_same_checks,
     a_call_request_reaches_the_supervisor_at_once_and_only_shared_words_are_shown,
     a_sign_off_needing_observations_is_refused_then_signed_off_once_they_are_recorded,
     a_worker_logs_training_the_supervisor_verifies_it_and_the_worker_sees_it,

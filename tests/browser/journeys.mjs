@@ -23,6 +23,54 @@ const NOTE_PRIVATE = 'PRIVATE-CANARY-7732 a hard week';
 const AGREED = 'Call the peer line on Friday';
 
 const journeys = {
+  // The pages the other journeys do not reach, each checked the same way (axe, 320 px, weight).
+  async every_other_page_passes_the_same_checks(j, page) {
+    await j.goto('/account/reset-password', 'forgot password');
+    await j.goto('/account/set-password', 'incomplete link');
+    await j.goto('/no-such-page', 'page not found');
+    await j.signIn(WORKER);
+    for (const [path, label] of [
+      ['/supervision', 'worker supervision'], ['/account', 'account'],
+      ['/account/password', 'change password'], ['/account/emails', 'email choices'],
+      ['/recovery/break', 'take a break'], ['/account/recovery-data/erase', 'erase recovery data'],
+      ['/recovery/checkins', 'check-ins (none)'], ['/queue', 'queue refused to a worker'],
+    ]) {
+      await j.goto(path, label);
+    }
+    await page.goto(`${process.env.PEERPATH_URL}/account/password`);
+    await page.getByRole('button', { name: 'Change my password' }).click();
+    await j.check('change password with mistakes');
+    await j.sees('Enter your current password', 'change password with mistakes');
+    await j.signOut();
+    await j.signIn(SUPERVISOR, 'supervisor sign in');
+    await j.goto('/supervisees', 'supervisees');
+    await page.getByRole('link', { name: WORKER_NAME }).click();
+    await j.check('supervisee');
+    await page.getByRole('link', { name: 'Record a supervision session' }).click();
+    await j.check('record a supervision session');
+    await page.getByLabel('Reflective practice').check();
+    await page.getByRole('button', { name: 'Record this session' }).click();
+    await j.check('session recorded');
+    await j.sees('The supervision session is recorded.', 'after recording a session');
+    await page.getByRole('link', { name: 'Record an observed practice' }).click();
+    await j.check('record an observed practice from the supervisee page');
+    await page.goBack();
+    await page.getByRole('link', { name: 'Propose them for the next stage' }).click();
+    await j.check('propose a progression');
+    await page.getByLabel('Why are they ready?').fill('Leads the outreach clinic with confidence');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await j.check('check the proposal');
+    await page.getByRole('button', { name: 'Confirm and propose' }).click();
+    await j.check('proposed');
+    await j.sees('The progression is proposed.', 'after proposing');
+    await j.signOut();
+    await j.signIn(WORKER);
+    await j.goto('/supervision', 'supervision to confirm');
+    await page.getByRole('button', { name: /Yes, this happened/ }).first().click();
+    await j.check('session confirmed');
+    await j.sees('The session now counts toward your pathway.', 'after confirming');
+  },
+
   // A worker writes their plan, sharing one part only, and records a check-in asking for a
   // call; the supervisor reads what was shared and nothing else.
   async recovery_support_is_shared_only_as_the_worker_chooses(j, page) {
