@@ -188,6 +188,25 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<(T, String), PageError> {
     Ok((form, csrf.csrf_token))
 }
 
+/// Reads a form that must come from this site and carry `expected` as its token; refused
+/// (nothing read or changed) when the origin or the token is wrong.
+async fn checked_form<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    state: &AppState,
+    expected: &str,
+) -> Result<T, PageError> {
+    if !same_origin(req, &state.settings.server.public_url) {
+        return Err(PageError::Csrf);
+    }
+    let body = read_body(req, payload, state.settings.server.body_limit_bytes).await?;
+    let (form, token) = parse::<T>(&body)?;
+    if !tokens_match(&token, expected) {
+        return Err(PageError::Csrf);
+    }
+    Ok(form)
+}
+
 /// A form posted by a signed-in person, checked: their session is live, the post comes
 /// from this site and carries the session's token. Otherwise nothing is read or changed.
 pub struct SignedInForm<T> {
@@ -210,15 +229,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for SignedInForm<T> {
                     next: req.path().to_string(),
                 });
             };
-            if !same_origin(&req, &state.settings.server.public_url) {
-                return Err(PageError::Csrf);
-            }
-            let body =
-                read_body(&req, &mut payload, state.settings.server.body_limit_bytes).await?;
-            let (form, token) = parse::<T>(&body)?;
-            if !tokens_match(&token, &session.csrf_token) {
-                return Err(PageError::Csrf);
-            }
+            let form = checked_form(&req, &mut payload, &state, &session.csrf_token).await?;
             Ok(Self {
                 signed_in: SignedIn {
                     session,
@@ -269,18 +280,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for VisitorForm<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             let state = state(&req)?;
-            if !same_origin(&req, &state.settings.server.public_url) {
-                return Err(PageError::Csrf);
-            }
             let Some(expected) = read_cookie(&req, visitor_cookie_name(&state.settings.web)) else {
                 return Err(PageError::Csrf);
             };
-            let body =
-                read_body(&req, &mut payload, state.settings.server.body_limit_bytes).await?;
-            let (form, token) = parse::<T>(&body)?;
-            if !tokens_match(&token, &expected) {
-                return Err(PageError::Csrf);
-            }
+            let form = checked_form(&req, &mut payload, &state, &expected).await?;
             Ok(Self {
                 visitor: Visitor {
                     token: expected,
