@@ -24,7 +24,7 @@ pub struct Done {
 
 #[derive(Serialize)]
 struct Item {
-    href: Option<String>,
+    href: String,
     worker: String,
     what: String,
     since: String,
@@ -47,7 +47,7 @@ pub async fn queue(state: Data<AppState>, signed_in: SignedIn, query: Query<Done
         .unverified_training
         .iter()
         .map(|r| Item {
-            href: Some(format!("/queue/training/{}", r.id)),
+            href: format!("/queue/training/{}", r.id),
             worker: names.get(&r.worker_id.to_db()),
             what: module_titles.get(&r.module_id),
             since: day(r.created_at.date_naive()),
@@ -57,7 +57,7 @@ pub async fn queue(state: Data<AppState>, signed_in: SignedIn, query: Query<Done
         .signoff_requests
         .iter()
         .map(|s| Item {
-            href: Some(format!("/queue/signoffs/{}", s.id)),
+            href: format!("/queue/signoffs/{}", s.id),
             worker: names.get(&s.worker_id.to_db()),
             what: competency_titles.get(&s.competency_id),
             since: day(s.created_at.date_naive()),
