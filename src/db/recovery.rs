@@ -56,6 +56,8 @@ pub struct CheckinRow {
     pub notes_shared: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The supervisor, for a check-in they recorded; absent when the worker did.
+    pub recorded_by: Option<String>,
 }
 
 pub fn plan(conn: &mut DbConn, worker_id: &str) -> QueryResult<Option<PlanRow>> {

@@ -539,6 +539,7 @@ diesel::table! {
         notes_shared -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        recorded_by -> Nullable<Text>,
     }
 }
 

@@ -71,6 +71,8 @@ pub struct Checkin {
     pub notes: Option<String>,
     pub actions_shared: bool,
     pub notes_shared: bool,
+    /// The worker, or the supervisor who recorded a check-in held together.
+    pub recorded_by: UserId,
     pub created_at: DateTime<Utc>,
 }
 
@@ -109,6 +111,7 @@ fn to_checkin(keys: &Keyring, row: CheckinRow, who: Access) -> AppResult<Checkin
         agreed_actions: open(row.actions, "actions", row.actions_shared)?,
         notes: open(row.notes, "notes", row.notes_shared)?,
         worker_id: UserId::from_db(&row.worker_id)?,
+        recorded_by: UserId::from_db(row.recorded_by.as_deref().unwrap_or(&row.worker_id))?,
         id: row.id,
         held_on: row.held_on,
         with_supervisor: row.with_supervisor,
@@ -133,8 +136,11 @@ fn seal_optional(
         .transpose()
 }
 
-/// Records a check-in (the worker). Raised or urgent risk, or a call request, emails the
-/// current supervisor at once; urgent also the organisation's wellbeing contact.
+/// Records a check-in: the worker, or their current supervisor for one held together. It
+/// belongs to the worker either way; what the supervisor wrote starts shared (they wrote it)
+/// and the worker decides what stays shared. Raised or urgent risk, or a call request, emails
+/// the current supervisor at once unless they recorded it; urgent also the organisation's
+/// wellbeing contact.
 pub async fn record(
     db: &Database,
     keys: &Arc<Keyring>,
@@ -163,7 +169,11 @@ pub async fn record(
     let (actor, keys, mailer_in) = (actor.clone(), keys.clone(), mailer.clone());
     let checkin = db
         .write(move |conn| {
-            let row = owner(conn, &actor, worker)?;
+            let (row, who) = access(conn, &actor, worker)?;
+            let by_supervisor = who == Access::Supervisor;
+            if by_supervisor && !input.with_supervisor {
+                return Err(only_together());
+            }
             let id = uuid::Uuid::now_v7().to_string();
             let now = db::now();
             let checkin = CheckinRow {
@@ -178,10 +188,11 @@ pub async fn record(
                 wellbeing: input.wellbeing,
                 risk: input.risk.as_str().into(),
                 call_requested: input.call_requested,
-                actions_shared: input.actions_shared,
-                notes_shared: input.notes_shared,
+                actions_shared: input.actions_shared || by_supervisor,
+                notes_shared: input.notes_shared || by_supervisor,
                 created_at: now,
                 updated_at: now,
+                recorded_by: Some(actor.user_id.to_db()),
             };
             db::recovery::insert_checkin(conn, &checkin)?;
             audit::record(
@@ -195,13 +206,22 @@ pub async fn record(
                     &row,
                     &checkin.id,
                     input.risk == Risk::Urgent,
+                    !by_supervisor,
                 )?;
             }
-            to_checkin(&keys, checkin, Access::Owner)
+            to_checkin(&keys, checkin, who)
         })
         .await?;
     mailer.wake();
     Ok(checkin)
+}
+
+fn only_together() -> AppError {
+    let mut errors = FieldErrors::new();
+    errors.entry("with_supervisor".into()).or_default().push(
+        "must be true: a supervisor records only a check-in held together with the worker".into(),
+    );
+    AppError::Validation(errors)
 }
 
 /// Queues the contact request: who asked and a link, nothing about why.
@@ -211,10 +231,11 @@ fn ask_for_contact(
     worker: &crate::db::workers::WorkerRow,
     checkin_id: &str,
     urgent: bool,
+    tell_supervisor: bool,
 ) -> AppResult<()> {
     let name = notifications::recipient_for_user(conn, &worker.user_id)?.name;
     let mut recipients = vec![];
-    if let Some(s) = &worker.supervisor_id {
+    if let Some(s) = worker.supervisor_id.as_ref().filter(|_| tell_supervisor) {
         recipients.push(notifications::recipient_for_user(conn, s)?);
     }
     if urgent {

@@ -774,9 +774,26 @@ async fn supervisee_and_recovery_pages_refuse_whoever_has_no_business_there(back
     for path in [
         format!("/supervisees/{w}"),
         format!("/supervisees/{w}/recovery"),
+        format!("/supervisees/{w}/checkins/new"),
     ] {
         assert_eq!(other.get(&path).await.status, 403, "{path}");
     }
+    let token = csrf(&other.get("/").await);
+    let together = |token: &str| {
+        vec![
+            ("csrf_token", token.to_string()),
+            ("held_on", chrono::Utc::now().date_naive().to_string()),
+            ("wellbeing", "3".to_string()),
+            ("risk", "low".to_string()),
+            ("agreed_actions", "TOGETHER-WORDS".to_string()),
+        ]
+    };
+    let form = together(&token);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = other
+        .post(&format!("/supervisees/{w}/checkins/new"), &pairs)
+        .await;
+    assert_eq!(r.status, 403, "only the current supervisor records one");
     let mut outsider = Browser::new(&t.app);
     outsider
         .sign_in(&t.outsider_supervisor.email, PASSWORD)
@@ -784,6 +801,7 @@ async fn supervisee_and_recovery_pages_refuse_whoever_has_no_business_there(back
     for path in [
         format!("/supervisees/{w}"),
         format!("/supervisees/{w}/recovery"),
+        format!("/supervisees/{w}/checkins/new"),
     ] {
         assert_eq!(outsider.get(&path).await.status, 404, "{path}");
     }
@@ -792,6 +810,46 @@ async fn supervisee_and_recovery_pages_refuse_whoever_has_no_business_there(back
     let r = manager.get(&format!("/supervisees/{w}/recovery")).await;
     assert_eq!(r.status, 403, "managers never read recovery content");
     assert!(!r.text.contains("SHARED-PART"));
+    assert_eq!(
+        manager
+            .get(&format!("/supervisees/{w}/checkins/new"))
+            .await
+            .status,
+        403
+    );
+
+    // The current supervisor records a check-in held together; the worker owns it.
+    let form_page = sup.get(&format!("/supervisees/{w}/checkins/new")).await;
+    assert_eq!(form_page.status, 200, "{}", form_page.text);
+    let form = together(&csrf(&form_page));
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = sup
+        .post(&format!("/supervisees/{w}/checkins/new"), &pairs[..3])
+        .await;
+    assert_eq!(r.status, 422, "no risk chosen: the form again");
+    assert!(r.text.contains("There is a problem") && r.text.contains("href=\"#risk"));
+    let r = sup
+        .post(&format!("/supervisees/{w}/checkins/new"), &pairs)
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let seen = sup.get(&format!("/supervisees/{w}/recovery")).await;
+    assert!(seen.text.contains("TOGETHER-WORDS") && seen.text.contains("Recorded by you."));
+    let mut worker = Browser::new(&t.app);
+    worker.sign_in(&t.worker.email, PASSWORD).await;
+    let mine = worker.get("/recovery/checkins").await;
+    assert!(mine.text.contains("TOGETHER-WORDS"), "{}", mine.text);
+    assert!(mine.text.contains("A supervisor wrote this down with you."));
+    let all = t
+        .app
+        .get(&format!("/api/v1/workers/{w}/checkins"))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(
+        all.body.as_array().unwrap().len(),
+        2,
+        "one stored, by the supervisor"
+    );
     let mut colleague = Browser::new(&t.app);
     colleague.sign_in(&t.colleague.email, PASSWORD).await;
     assert_eq!(colleague.get("/supervisees").await.status, 403);

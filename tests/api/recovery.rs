@@ -231,11 +231,14 @@ async fn checkins_show_the_supervisor_what_happened_and_only_shared_text(backend
     );
 
     let good = json!({"held_on": today(), "wellbeing": 4, "risk": "none"});
-    for (who, status) in [
-        (&t.supervisor, 403),
-        (&t.manager, 403),
-        (&t.outsider_manager, 404),
-    ] {
+    let r = checkin(app, &t.supervisor, w, good.clone()).await;
+    r.assert_problem(422);
+    assert!(
+        r.body["errors"]["with_supervisor"].is_array(),
+        "a supervisor records only a check-in held together: {}",
+        r.text
+    );
+    for (who, status) in [(&t.manager, 403), (&t.outsider_manager, 404)] {
         checkin(app, who, w, good.clone())
             .await
             .assert_problem(status);
@@ -275,6 +278,70 @@ async fn checkins_show_the_supervisor_what_happened_and_only_shared_text(backend
     );
 }
 
+async fn a_supervisor_records_a_checkin_held_together_that_the_worker_owns(backend: Backend) {
+    let t = team(backend).await;
+    let (app, w) = (&t.app, &t.worker.user_id);
+    let together = json!({"held_on": today(), "with_supervisor": true, "wellbeing": 2,
+        "risk": "low", "agreed_actions": "Call the GP on Monday", "notes": "Sleeping badly",
+        "actions_shared": false, "notes_shared": false});
+    for (who, status) in [
+        (&t.other_supervisor, 403),
+        (&t.manager, 403),
+        (&t.outsider_supervisor, 404),
+    ] {
+        checkin(app, who, w, together.clone())
+            .await
+            .assert_problem(status);
+    }
+    let r = checkin(app, &t.supervisor, w, together.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["recorded_by"], t.supervisor.user_id.as_str());
+    assert_eq!(r.body["worker_id"], w.as_str());
+    assert_eq!(
+        (
+            r.body["actions_shared"].clone(),
+            r.body["notes_shared"].clone()
+        ),
+        (json!(true), json!(true)),
+        "what the supervisor wrote starts shared"
+    );
+    let id = r.id();
+
+    let mine = checkins(app, &t.worker, w).await;
+    assert_eq!(mine.status, 200);
+    assert_eq!(mine.body.as_array().unwrap().len(), 1, "it is the worker's");
+    assert_eq!(mine.body[0]["notes"], "Sleeping badly");
+    assert_eq!(mine.body[0]["recorded_by"], t.supervisor.user_id.as_str());
+    app.put(&format!("/api/v1/checkins/{id}/sharing"))
+        .json(json!({"actions_shared": true, "notes_shared": false}))
+        .token(&t.supervisor.access)
+        .send()
+        .await
+        .assert_problem(403);
+    let r = app
+        .put(&format!("/api/v1/checkins/{id}/sharing"))
+        .json(json!({"actions_shared": true, "notes_shared": false}))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "the worker decides what stays shared");
+    let seen = checkins(app, &t.supervisor, w).await;
+    assert_eq!(seen.body[0]["agreed_actions"], "Call the GP on Monday");
+    assert_eq!(seen.body[0]["notes"], Value::Null, "withheld by the worker");
+
+    let events: i64 = audit_events::table
+        .filter(audit_events::action.eq("recovery.checkin_recorded"))
+        .filter(audit_events::actor_id.eq(&t.supervisor.user_id))
+        .filter(audit_events::entity_id.eq(w))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(
+        events, 1,
+        "recorded once, by the supervisor; refusals recorded nothing"
+    );
+}
+
 async fn settle(smtp: &SmtpServer, n: usize) -> Vec<crate::smtp::Received> {
     let got = smtp.wait_for(n, Duration::from_secs(20)).await;
     actix_web::rt::time::sleep(Duration::from_millis(400)).await;
@@ -301,11 +368,21 @@ async fn raised_risk_or_a_call_request_asks_for_contact_at_once_without_content(
     checkin(app, &t.worker, w, body("none", true)).await;
     checkin(app, &t.worker, w, body("raised", false)).await;
     checkin(app, &t.worker, w, body("urgent", false)).await;
-    let mail = settle(&smtp, 4).await;
+    let together = checkin(
+        app,
+        &t.supervisor,
+        w,
+        json!({"held_on": today(), "with_supervisor": true, "wellbeing": 1, "risk": "urgent",
+            "notes": secret}),
+    )
+    .await;
+    assert_eq!(together.status, 201, "{}", together.text);
+    let mail = settle(&smtp, 5).await;
     assert_eq!(
         mail.len(),
-        4,
-        "call, raised, urgent to the supervisor; urgent to the contact"
+        5,
+        "call, raised, urgent to the supervisor; both urgent ones to the contact; \
+         the supervisor is not told of the one they recorded"
     );
     let to: Vec<&str> = mail.iter().map(|m| m.to[0].as_str()).collect();
     assert_eq!(
@@ -318,7 +395,7 @@ async fn raised_risk_or_a_call_request_asks_for_contact_at_once_without_content(
         to.iter()
             .filter(|a| a.contains("wellbeing@example.org"))
             .count(),
-        1
+        2
     );
     for m in &mail {
         assert!(
@@ -882,6 +959,7 @@ fn recovery_is_a_walled_garden() {
 both_backends!(
     the_plan_belongs_to_the_worker_and_sections_are_shared_by_choice,
     checkins_show_the_supervisor_what_happened_and_only_shared_text,
+    a_supervisor_records_a_checkin_held_together_that_the_worker_owns,
     raised_risk_or_a_call_request_asks_for_contact_at_once_without_content,
     missed_checkins_remind_the_worker_then_the_supervisor_once,
     a_pause_stops_the_cadence_and_training_reminders_and_nothing_expires_silently,

@@ -21,6 +21,7 @@ const SHARED = 'Walking the dog every morning keeps me steady';
 const PRIVATE = 'PRIVATE-CANARY-7731 the thing I tell nobody';
 const NOTE_PRIVATE = 'PRIVATE-CANARY-7732 a hard week';
 const AGREED = 'Call the peer line on Friday';
+const TOGETHER = 'Ring the housing officer together on Tuesday';
 
 const journeys = {
   // The pages the other journeys do not reach, each checked the same way (axe, 320 px, weight).
@@ -123,9 +124,24 @@ const journeys = {
     await j.sees('Struggling: I need support soon', 'the supervisor sees the risk');
     const all = await page.content();
     j.expect(!all.includes('PRIVATE-CANARY'), 'the supervisor never reads what was not shared');
+    await page.getByRole('link', { name: 'Record a check-in you held together' }).click();
+    await j.check('check-in held together');
+    await page.getByRole('button', { name: 'Save the check-in' }).click();
+    await j.check('check-in held together, refused');
+    await j.sees('There is a problem', 'an empty check-in is refused');
+    await page.getByLabel('3: OK').check();
+    await page.getByLabel('A bit worried').check();
+    await page.getByLabel('What you agreed (optional)').fill(TOGETHER);
+    await page.getByRole('button', { name: 'Save the check-in' }).click();
+    await j.check('check-in held together, saved');
+    await j.sees('The check-in is saved.', 'the supervisor recorded a check-in held together');
+    await j.sees(TOGETHER, 'the supervisor reads what they wrote down');
     await j.signOut();
 
     await j.signIn(WORKER);
+    await j.goto('/recovery/checkins', 'check-ins with the one held together');
+    await j.sees(TOGETHER, 'the worker reads what the supervisor wrote down');
+    await j.sees('A supervisor wrote this down with you.', 'the worker is told who wrote it');
     await j.goto('/account/recovery-data', 'recovery data after the supervisor read it', { screenshot: 'recovery-data' });
     await j.sees('Alex Supervisor (supervisor)', 'the worker sees who read their data');
   },

@@ -100,8 +100,11 @@ pub struct CheckinRequest {
     pub notes_shared: bool,
 }
 
-/// Record a check-in (the worker). Raised or urgent risk, or a call request, emails your
-/// supervisor at once (urgent: also the organisation's wellbeing contact), with no content.
+/// Record a check-in: the worker, or their current supervisor for a check-in held together
+/// (`with_supervisor` must then be true; 422 otherwise). It belongs to the worker either way:
+/// text the supervisor records starts shared and the worker decides what stays shared. Raised
+/// or urgent risk, or a call request, emails the supervisor at once unless they recorded it
+/// (urgent: also the organisation's wellbeing contact), with no content.
 #[utoipa::path(
     tag = "recovery",
     security(("bearer" = [])),

@@ -76,6 +76,8 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         .service(recovery::erase_page)
         .service(recovery::erase)
         .service(recovery::supervisee_recovery)
+        .service(recovery::together_page)
+        .service(recovery::record_together)
         .service(settings::account)
         .service(settings::password_page)
         .service(settings::change_password)

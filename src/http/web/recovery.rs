@@ -178,7 +178,8 @@ pub async fn checkin_page(signed_in: SignedIn) -> PageResult {
     Ok(checkin_form(&form, FormErrors::default()).render(&signed_in.frame()))
 }
 
-fn read_checkin(form: &CheckinForm) -> Result<CheckinInput, FormErrors> {
+/// Reads the check-in form; `they` words the errors for a supervisor writing about the worker.
+fn read_checkin(form: &CheckinForm, they: bool) -> Result<CheckinInput, FormErrors> {
     let mut errors = FormErrors::default();
     let held_on = forms::day(
         &form.held_on,
@@ -192,7 +193,14 @@ fn read_checkin(form: &CheckinForm) -> Result<CheckinInput, FormErrors> {
         .ok()
         .filter(|w| (1..=5).contains(w));
     if wellbeing.is_none() {
-        errors.add("wellbeing", "Choose how you are feeling, from 1 to 5");
+        errors.add(
+            "wellbeing",
+            if they {
+                "Choose how they are feeling, from 1 to 5"
+            } else {
+                "Choose how you are feeling, from 1 to 5"
+            },
+        );
     }
     let risk = [Risk::None, Risk::Low, Risk::Raised, Risk::Urgent]
         .into_iter()
@@ -223,7 +231,7 @@ pub async fn record_checkin(
 ) -> PageResult {
     let SignedInForm { signed_in, form } = posted;
     let actor = &signed_in.session.actor;
-    let input = match read_checkin(&form) {
+    let input = match read_checkin(&form, false) {
         Ok(input) => input,
         Err(errors) => return Ok(checkin_form(&form, errors).render(&signed_in.frame())),
     };
@@ -259,11 +267,13 @@ pub async fn record_checkin(
     }
 }
 
-fn checkin_view(c: &Checkin) -> Value {
+fn checkin_view(c: &Checkin, viewer: UserId) -> Value {
     context! {
         id => c.id,
         held_on => day(c.held_on),
         together => c.with_supervisor,
+        by_supervisor => c.recorded_by != c.worker_id,
+        by_viewer => c.recorded_by == viewer,
         wellbeing => WELLBEING.get(usize::try_from(c.wellbeing - 1).unwrap_or(0)).copied().unwrap_or(""),
         risk => risk_words(c.risk),
         call => c.call_requested,
@@ -287,7 +297,7 @@ pub async fn list_checkins(
     Ok(View::new(
         "checkins.html",
         "Your check-ins",
-        context! { checkins => list.iter().map(checkin_view).collect::<Vec<_>>() },
+        context! { checkins => list.iter().map(|c| checkin_view(c, actor.user_id)).collect::<Vec<_>>() },
     )
     .back("/recovery", "Back to your recovery support")
     .notice(notice)
@@ -673,6 +683,7 @@ pub async fn supervisee_recovery(
     state: Data<AppState>,
     signed_in: SignedIn,
     id: Path<UserId>,
+    query: Query<Done>,
 ) -> PageResult {
     let actor = &signed_in.session.actor;
     let worker = *id;
@@ -680,6 +691,12 @@ pub async fn supervisee_recovery(
     let plan = plan::read(&state.db, &state.recovery_keys, actor, worker).await?;
     let list = checkins::list(&state.db, &state.recovery_keys, actor, worker).await?;
     let names = lookup::people(&state, actor, vec![worker.to_db()]).await?;
+    let notice = (query.done.as_deref() == Some("checkin")).then(|| {
+        format!(
+            "The check-in is saved. {} can see it and choose what you may keep reading.",
+            names.get(&worker.to_db())
+        )
+    });
     let sections: Vec<Value> = plan
         .sections
         .iter()
@@ -696,9 +713,110 @@ pub async fn supervisee_recovery(
             overdue => status.overdue,
             paused => status.paused,
             sections,
-            checkins => list.iter().map(checkin_view).collect::<Vec<_>>(),
+            checkins => list.iter().map(|c| checkin_view(c, actor.user_id)).collect::<Vec<_>>(),
         },
     )
     .back(format!("/supervisees/{worker}"), "Back")
+    .notice(notice)
     .render(&signed_in.frame()))
+}
+
+fn risk_words_about(risk: Risk) -> &'static str {
+    match risk {
+        Risk::None => "OK",
+        Risk::Low => "A bit worried",
+        Risk::Raised => "Struggling: needs support soon",
+        Risk::Urgent => "In crisis: needs help now",
+    }
+}
+
+/// The supervisor's form for a check-in held together: no "who was there" (both were) and no
+/// call request (they are talking); the words start shared and the worker decides after.
+fn together_form(worker: UserId, name: &str, form: &CheckinForm, errors: FormErrors) -> View {
+    let risks: Vec<Value> = [Risk::None, Risk::Low, Risk::Raised, Risk::Urgent]
+        .iter()
+        .map(|r| context! { value => r.as_str(), label => risk_words_about(*r) })
+        .collect();
+    let scores: Vec<Value> = WELLBEING
+        .iter()
+        .enumerate()
+        .map(|(i, label)| context! { value => (i + 1).to_string(), label => label })
+        .collect();
+    View::new(
+        "supervisee_checkin_form.html",
+        format!("Record a check-in with {name}"),
+        context! {
+            name, form, risks, scores,
+            action => format!("/supervisees/{worker}/checkins/new"),
+        },
+    )
+    .back(format!("/supervisees/{worker}/recovery"), "Back")
+    .with_errors(errors)
+}
+
+#[get("/supervisees/{id}/checkins/new")]
+pub async fn together_page(
+    state: Data<AppState>,
+    signed_in: SignedIn,
+    id: Path<UserId>,
+) -> PageResult {
+    let actor = &signed_in.session.actor;
+    // Refuses anyone but the worker's current supervisor before showing the form.
+    checkins::status(&state.db, actor, *id).await?;
+    let names = lookup::people(&state, actor, vec![id.to_db()]).await?;
+    let form = CheckinForm {
+        held_on: Utc::now().date_naive().to_string(),
+        ..CheckinForm::default()
+    };
+    Ok(
+        together_form(*id, &names.get(&id.to_db()), &form, FormErrors::default())
+            .render(&signed_in.frame()),
+    )
+}
+
+#[post("/supervisees/{id}/checkins/new")]
+pub async fn record_together(
+    state: Data<AppState>,
+    posted: SignedInForm<CheckinForm>,
+    id: Path<UserId>,
+) -> PageResult {
+    let SignedInForm {
+        signed_in,
+        mut form,
+    } = posted;
+    let actor = &signed_in.session.actor;
+    form.with_supervisor = "yes".into();
+    form.call_requested = String::new();
+    let errors = match read_checkin(&form, true) {
+        Ok(input) => match checkins::record(
+            &state.db,
+            &state.recovery_keys,
+            &state.notifications,
+            actor,
+            *id,
+            input,
+        )
+        .await
+        {
+            Ok(_) => {
+                return Ok(see_other(&format!(
+                    "/supervisees/{}/recovery?done=checkin",
+                    *id
+                )));
+            }
+            Err(AppError::Validation(domain)) => FormErrors::from_domain(
+                &domain,
+                &[
+                    ("held_on", "The day"),
+                    ("wellbeing", "How they feel"),
+                    ("agreed_actions", "What you agreed"),
+                    ("notes", "Notes"),
+                ],
+            ),
+            Err(other) => return Err(other.into()),
+        },
+        Err(errors) => errors,
+    };
+    let names = lookup::people(&state, actor, vec![id.to_db()]).await?;
+    Ok(together_form(*id, &names.get(&id.to_db()), &form, errors).render(&signed_in.frame()))
 }

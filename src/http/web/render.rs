@@ -44,6 +44,7 @@ const TEMPLATES: &[(&str, &str)] = pages!(
     "observation_form.html",
     "recovery.html",
     "checkin_form.html",
+    "supervisee_checkin_form.html",
     "checkins.html",
     "plan.html",
     "plan_section.html",
