@@ -19,13 +19,33 @@ pub struct QueueCounts {
     pub unverified_training: i64,
 }
 
+/// A sign-off request with what a person needs to read it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuedSignoff {
+    pub worker_name: String,
+    pub competency_code: String,
+    pub competency_title: String,
+    #[serde(flatten)]
+    pub signoff: Signoff,
+}
+
+/// A training record with what a person needs to read it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuedTraining {
+    pub worker_name: String,
+    pub module_code: String,
+    pub module_title: String,
+    #[serde(flatten)]
+    pub record: TrainingRecord,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupervisorQueue {
     pub counts: QueueCounts,
     /// Oldest first, at most 100.
-    pub signoff_requests: Vec<Signoff>,
+    pub signoff_requests: Vec<QueuedSignoff>,
     /// Oldest first, at most 100.
-    pub unverified_training: Vec<TrainingRecord>,
+    pub unverified_training: Vec<QueuedTraining>,
 }
 
 pub async fn supervisor_queue(db: &Database, actor: &Actor) -> AppResult<SupervisorQueue> {
@@ -34,11 +54,30 @@ pub async fn supervisor_queue(db: &Database, actor: &Actor) -> AppResult<Supervi
     }
     let me = actor.user_id.to_db();
     db.run(move |conn| {
-        let signoffs = db::queue::pending_signoffs(conn, &me, QUEUE_LIMIT)?;
-        let signoffs = crate::competencies::signoffs::with_histories(conn, signoffs)?;
+        let (rows, names): (Vec<_>, Vec<_>) = db::queue::pending_signoffs(conn, &me, QUEUE_LIMIT)?
+            .into_iter()
+            .map(|(row, name, code, title)| (row, (name, code, title)))
+            .unzip();
+        let signoffs = crate::competencies::signoffs::with_histories(conn, rows)?
+            .into_iter()
+            .zip(names)
+            .map(|(signoff, (worker_name, competency_code, competency_title))| QueuedSignoff {
+                worker_name,
+                competency_code,
+                competency_title,
+                signoff,
+            })
+            .collect();
         let training = db::queue::unverified_training(conn, &me, QUEUE_LIMIT)?
             .into_iter()
-            .map(TrainingRecord::try_from)
+            .map(|(row, worker_name, module_code, module_title)| {
+                Ok(QueuedTraining {
+                    worker_name,
+                    module_code,
+                    module_title,
+                    record: TrainingRecord::try_from(row)?,
+                })
+            })
             .collect::<AppResult<Vec<_>>>()?;
         Ok(SupervisorQueue {
             counts: QueueCounts {

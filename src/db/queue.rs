@@ -1,21 +1,29 @@
 //! What waits for a supervisor: their supervisees' open sign-off requests and unverified
 //! training, oldest first. Joined on the worker's current supervisor, so a change of
-//! supervisor moves the queue at once.
+//! supervisor moves the queue at once, and on the worker's name and the competency's or
+//! module's code and title, so the queue reads without another query.
 
 use diesel::prelude::*;
 
 use super::DbConn;
 use super::competencies::SignoffRow;
-use super::schema::{competency_signoffs, training_records, workers};
+use super::schema::{
+    competencies, competency_signoffs, training_modules, training_records, users, workers,
+};
 use super::training::RecordRow;
+
+/// A queued item with the worker's name and the code and title of what it is about.
+pub type Named<T> = (T, String, String, String);
 
 pub fn pending_signoffs(
     conn: &mut DbConn,
     supervisor: &str,
     limit: i64,
-) -> QueryResult<Vec<SignoffRow>> {
+) -> QueryResult<Vec<Named<SignoffRow>>> {
     competency_signoffs::table
         .inner_join(workers::table)
+        .inner_join(competencies::table)
+        .inner_join(users::table.on(users::id.eq(workers::user_id)))
         .filter(workers::supervisor_id.eq(supervisor))
         .filter(competency_signoffs::status.eq("requested"))
         .order((
@@ -23,7 +31,12 @@ pub fn pending_signoffs(
             competency_signoffs::id.asc(),
         ))
         .limit(limit)
-        .select(SignoffRow::as_select())
+        .select((
+            SignoffRow::as_select(),
+            users::display_name,
+            competencies::code,
+            competencies::title,
+        ))
         .load(conn)
 }
 
@@ -40,9 +53,11 @@ pub fn unverified_training(
     conn: &mut DbConn,
     supervisor: &str,
     limit: i64,
-) -> QueryResult<Vec<RecordRow>> {
+) -> QueryResult<Vec<Named<RecordRow>>> {
     training_records::table
         .inner_join(workers::table)
+        .inner_join(training_modules::table)
+        .inner_join(users::table.on(users::id.eq(workers::user_id)))
         .filter(workers::supervisor_id.eq(supervisor))
         .filter(training_records::status.eq("logged"))
         .order((
@@ -50,7 +65,12 @@ pub fn unverified_training(
             training_records::id.asc(),
         ))
         .limit(limit)
-        .select(RecordRow::as_select())
+        .select((
+            RecordRow::as_select(),
+            users::display_name,
+            training_modules::code,
+            training_modules::title,
+        ))
         .load(conn)
 }
 

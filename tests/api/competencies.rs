@@ -469,6 +469,19 @@ async fn the_queue_follows_the_current_supervisor(backend: Backend) {
         json!({"signoff_requests": 1, "unverified_training": 1})
     );
     assert_eq!(mine.body["signoff_requests"].as_array().unwrap().len(), 1);
+    let me = app.get("/api/v1/me").token(&t.worker.access).send().await;
+    let name = me.body["display_name"].clone();
+    assert!(name.is_string(), "{}", me.text);
+    let signoff = &mine.body["signoff_requests"][0];
+    assert_eq!(signoff["worker_name"], name, "a queue item reads with names");
+    assert_eq!(signoff["competency_code"], "Q");
+    assert_eq!(signoff["competency_title"], "Able to collect a dried blood spot sample");
+    assert_eq!(signoff["competency_id"], id.as_str());
+    let training = &mine.body["unverified_training"][0];
+    assert_eq!(training["worker_name"], name);
+    assert_eq!(training["module_code"], "QM");
+    assert!(training["module_title"].is_string());
+    assert_eq!(training["module_id"], m.as_str());
     assert_eq!(
         queue(&t.other_supervisor).await.body["counts"]["signoff_requests"],
         0

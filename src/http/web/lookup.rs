@@ -50,16 +50,6 @@ pub fn module_titles(list: &[Module]) -> Names {
     }
 }
 
-pub fn competency_titles(list: &[Competency]) -> Names {
-    Names {
-        by_id: list
-            .iter()
-            .map(|c| (c.id.clone(), format!("{} {}", c.code, c.title)))
-            .collect(),
-        unknown: "A competency no longer in the framework",
-    }
-}
-
 /// Colleagues' names, by user id.
 pub async fn people(state: &AppState, actor: &Actor, ids: Vec<String>) -> AppResult<Names> {
     Ok(Names {

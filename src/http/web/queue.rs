@@ -34,33 +34,24 @@ struct Item {
 pub async fn queue(state: Data<AppState>, signed_in: SignedIn, query: Query<Done>) -> PageResult {
     let actor = &signed_in.session.actor;
     let queue = supervisor_queue::supervisor_queue(&state.db, actor).await?;
-    let ids: Vec<String> = queue
-        .unverified_training
-        .iter()
-        .map(|r| r.worker_id.to_db())
-        .chain(queue.signoff_requests.iter().map(|s| s.worker_id.to_db()))
-        .collect();
-    let names = lookup::people(&state, actor, ids).await?;
-    let module_titles = lookup::module_titles(&lookup::modules(&state, actor).await?);
-    let competency_titles = lookup::competency_titles(&lookup::competencies(&state, actor).await?);
     let training: Vec<Item> = queue
         .unverified_training
         .iter()
-        .map(|r| Item {
-            href: format!("/queue/training/{}", r.id),
-            worker: names.get(&r.worker_id.to_db()),
-            what: module_titles.get(&r.module_id),
-            since: day(r.created_at.date_naive()),
+        .map(|q| Item {
+            href: format!("/queue/training/{}", q.record.id),
+            worker: q.worker_name.clone(),
+            what: format!("{} {}", q.module_code, q.module_title),
+            since: day(q.record.created_at.date_naive()),
         })
         .collect();
     let signoffs: Vec<Item> = queue
         .signoff_requests
         .iter()
-        .map(|s| Item {
-            href: format!("/queue/signoffs/{}", s.id),
-            worker: names.get(&s.worker_id.to_db()),
-            what: competency_titles.get(&s.competency_id),
-            since: day(s.created_at.date_naive()),
+        .map(|q| Item {
+            href: format!("/queue/signoffs/{}", q.signoff.id),
+            worker: q.worker_name.clone(),
+            what: format!("{} {}", q.competency_code, q.competency_title),
+            since: day(q.signoff.created_at.date_naive()),
         })
         .collect();
     let notice = match query.done.as_deref() {
