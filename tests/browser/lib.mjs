@@ -1,6 +1,6 @@
 // What every browser journey shares: Chromium from the machine (never a downloaded one),
 // and the checks run on every page a journey reaches: axe-core (WCAG 2.2 A and AA), no
-// horizontal scrolling at the viewport's width, the page's weight (HTML with its stylesheets
+// horizontal scrolling at the viewport's width (also with the text at 200 %), the page's weight (HTML with its stylesheets
 // and scripts, at most 60 KB), and no request to another host.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -81,6 +81,21 @@ export class Journey {
       for (const v of result) this.fail(`${label}: axe ${v.id} (${v.impact}): ${v.help} at ${v.nodes.join(', ')}`);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       this.expect(overflow <= 0, `${label}: scrolls sideways by ${overflow}px at ${this.viewport.width}px`);
+      // Readable at 200 % text size: the same page with its text doubled still fits the width.
+      const enlarged = await page.evaluate(() => {
+        const root = document.documentElement;
+        root.style.fontSize = '200%';
+        const by = root.scrollWidth - window.innerWidth;
+        // What sticks out, innermost first, so a failure says where to look.
+        const out = [...document.body.querySelectorAll('*')]
+          .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+          .filter((e) => ![...e.children].some((c) => c.getBoundingClientRect().right > window.innerWidth + 0.5))
+          .slice(0, 3)
+          .map((e) => `${e.tagName.toLowerCase()}${e.className ? `.${String(e.className).split(' ').join('.')}` : ''} "${(e.textContent || '').trim().slice(0, 30)}"`);
+        root.style.fontSize = '';
+        return { by, out };
+      });
+      this.expect(enlarged.by <= 0, `${label}: at 200 % text size scrolls sideways by ${enlarged.by}px at ${this.viewport.width}px (${enlarged.out.join('; ')})`);
       const assets = await page.evaluate(() => [
         ...[...document.querySelectorAll('link[rel=stylesheet]')].map((l) => l.href),
         ...[...document.querySelectorAll('script[src]')].map((s) => s.src),
