@@ -61,12 +61,14 @@ pub async fn supervisor_queue(db: &Database, actor: &Actor) -> AppResult<Supervi
         let signoffs = crate::competencies::signoffs::with_histories(conn, rows)?
             .into_iter()
             .zip(names)
-            .map(|(signoff, (worker_name, competency_code, competency_title))| QueuedSignoff {
-                worker_name,
-                competency_code,
-                competency_title,
-                signoff,
-            })
+            .map(
+                |(signoff, (worker_name, competency_code, competency_title))| QueuedSignoff {
+                    worker_name,
+                    competency_code,
+                    competency_title,
+                    signoff,
+                },
+            )
             .collect();
         let training = db::queue::unverified_training(conn, &me, QUEUE_LIMIT)?
             .into_iter()

@@ -473,9 +473,15 @@ async fn the_queue_follows_the_current_supervisor(backend: Backend) {
     let name = me.body["display_name"].clone();
     assert!(name.is_string(), "{}", me.text);
     let signoff = &mine.body["signoff_requests"][0];
-    assert_eq!(signoff["worker_name"], name, "a queue item reads with names");
+    assert_eq!(
+        signoff["worker_name"], name,
+        "a queue item reads with names"
+    );
     assert_eq!(signoff["competency_code"], "Q");
-    assert_eq!(signoff["competency_title"], "Able to collect a dried blood spot sample");
+    assert_eq!(
+        signoff["competency_title"],
+        "Able to collect a dried blood spot sample"
+    );
     assert_eq!(signoff["competency_id"], id.as_str());
     let training = &mine.body["unverified_training"][0];
     assert_eq!(training["worker_name"], name);
