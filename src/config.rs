@@ -199,8 +199,6 @@ pub struct RecoverySettings {
     /// Keys by id: 32 bytes each, base64. Old keys stay until `peerpath rotate-key` has
     /// re-sealed everything under the current one.
     pub keys: std::collections::BTreeMap<String, Secret>,
-    /// Days between check-ins when a cadence is agreed without saying.
-    pub default_cadence_days: u32,
 }
 
 /// The pages' sign-in: the session cookie and how long a web session lasts.
@@ -298,11 +296,6 @@ impl Settings {
         if self.scheduler.daily_hour_utc > 23 {
             return Err(ConfigError(
                 "scheduler.daily_hour_utc must be 0 to 23".into(),
-            ));
-        }
-        if !(1..=90).contains(&self.recovery.default_cadence_days) {
-            return Err(ConfigError(
-                "recovery.default_cadence_days must be 1 to 90".into(),
             ));
         }
         if self.env == Environment::Production {

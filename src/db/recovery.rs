@@ -198,36 +198,50 @@ pub fn counts(
         .collect())
 }
 
-/// Every agreed cadence of workers who have not left, with the latest check-in day.
+/// A worker who has not left: their start date, agreed cadence if any and latest check-in.
+pub struct WorkerCadence {
+    pub worker_id: String,
+    pub start_date: NaiveDate,
+    pub agreed: Option<CadenceRow>,
+    pub latest: Option<NaiveDate>,
+}
+
+/// Every worker who has not left (of one organisation, or of all), with what their check-in
+/// rhythm is read from: three queries whatever their number.
 pub fn cadences_with_latest(
     conn: &mut DbConn,
     organisation_id: Option<&str>,
-) -> QueryResult<Vec<(CadenceRow, Option<NaiveDate>)>> {
-    let current = workers::table
+) -> QueryResult<Vec<WorkerCadence>> {
+    let mut query = workers::table
         .filter(workers::status.ne("left"))
-        .select(workers::user_id);
-    let mut query = checkin_cadences::table
-        .filter(checkin_cadences::worker_id.eq_any(current))
-        .select(CadenceRow::as_select())
+        .select((workers::user_id, workers::start_date))
         .into_boxed();
     if let Some(org) = organisation_id {
-        query = query.filter(checkin_cadences::organisation_id.eq(org.to_string()));
+        query = query.filter(workers::organisation_id.eq(org.to_string()));
     }
-    let cadences: Vec<CadenceRow> = query.load(conn)?;
-    let ids: Vec<String> = cadences.iter().map(|c| c.worker_id.clone()).collect();
-    let latest: Vec<(String, Option<NaiveDate>)> = checkins::table
+    let current: Vec<(String, NaiveDate)> = query.load(conn)?;
+    let ids: Vec<&String> = current.iter().map(|(w, _)| w).collect();
+    let mut agreed: std::collections::HashMap<String, CadenceRow> = checkin_cadences::table
+        .filter(checkin_cadences::worker_id.eq_any(&ids))
+        .select(CadenceRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|c| (c.worker_id.clone(), c))
+        .collect();
+    let latest: std::collections::HashMap<String, Option<NaiveDate>> = checkins::table
         .filter(checkins::worker_id.eq_any(&ids))
         .group_by(checkins::worker_id)
         .select((checkins::worker_id, diesel::dsl::max(checkins::held_on)))
-        .load(conn)?;
-    Ok(cadences
+        .load::<(String, Option<NaiveDate>)>(conn)?
         .into_iter()
-        .map(|c| {
-            let day = latest
-                .iter()
-                .find(|(w, _)| *w == c.worker_id)
-                .and_then(|(_, d)| *d);
-            (c, day)
+        .collect();
+    Ok(current
+        .into_iter()
+        .map(|(worker_id, start_date)| WorkerCadence {
+            agreed: agreed.remove(&worker_id),
+            latest: latest.get(&worker_id).copied().flatten(),
+            worker_id,
+            start_date,
         })
         .collect())
 }

@@ -15,6 +15,7 @@ use super::{Access, Keyring, access, audit_read, owner};
 use crate::audit::{self, Event};
 use crate::db::pauses::PauseRow;
 use crate::db::recovery::{CadenceRow, CheckinRow};
+use crate::db::workers::WorkerRow;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::{Actor, Role, authz};
@@ -228,7 +229,7 @@ fn only_together() -> AppError {
 fn ask_for_contact(
     conn: &mut DbConn,
     mailer: &Notifications,
-    worker: &crate::db::workers::WorkerRow,
+    worker: &WorkerRow,
     checkin_id: &str,
     urgent: bool,
     tell_supervisor: bool,
@@ -313,22 +314,51 @@ pub async fn share(
     .await
 }
 
+/// Days between check-ins from a worker's start until they and their supervisor agree another.
+pub const DEFAULT_CADENCE_DAYS: i32 = 14;
+
+/// The rhythm check-ins are due on: the agreed one, or the default from the worker's start.
+pub struct Cadence {
+    pub every_days: i32,
+    pub since: NaiveDate,
+    pub agreed: bool,
+}
+
+impl Cadence {
+    pub fn of(agreed: Option<&CadenceRow>, start_date: NaiveDate) -> Self {
+        match agreed {
+            Some(c) => Self {
+                every_days: c.every_days,
+                since: c.since,
+                agreed: true,
+            },
+            None => Self {
+                every_days: DEFAULT_CADENCE_DAYS,
+                since: start_date,
+                agreed: false,
+            },
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct CheckinStatus {
     pub worker_id: UserId,
-    /// Absent until a cadence is agreed.
-    pub every_days: Option<i32>,
+    /// The agreed rhythm, or every 14 days from the worker's start until one is agreed.
+    pub every_days: i32,
+    /// Whether the worker and their supervisor agreed the rhythm (false: the default).
+    pub agreed: bool,
     pub last_held_on: Option<NaiveDate>,
-    /// Absent while paused or without a cadence.
+    /// Absent only while paused.
     pub next_due_on: Option<NaiveDate>,
     pub overdue: bool,
     pub paused: bool,
 }
 
 /// When the next check-in is due: the cadence from the later of the last check-in and the
-/// agreement, moved on by the days paused since; none while paused.
+/// agreement (or the start), moved on by the days paused since; none while paused.
 pub fn due_on(
-    cadence: &CadenceRow,
+    cadence: &Cadence,
     last: Option<NaiveDate>,
     pauses: &[PauseRow],
     today: NaiveDate,
@@ -343,18 +373,18 @@ pub fn due_on(
     ))
 }
 
-fn status_of(conn: &mut DbConn, worker: &str, today: NaiveDate) -> AppResult<CheckinStatus> {
-    let cadence = db::recovery::cadence(conn, worker)?;
-    let last = db::recovery::checkins_of(conn, worker)?
+fn status_of(conn: &mut DbConn, worker: &WorkerRow, today: NaiveDate) -> AppResult<CheckinStatus> {
+    let id = &worker.user_id;
+    let cadence = Cadence::of(db::recovery::cadence(conn, id)?.as_ref(), worker.start_date);
+    let last = db::recovery::checkins_of(conn, id)?
         .first()
         .map(|c| c.held_on);
-    let pauses = db::pauses::of_worker(conn, worker)?;
-    let next = cadence
-        .as_ref()
-        .and_then(|c| due_on(c, last, &pauses, today));
+    let pauses = db::pauses::of_worker(conn, id)?;
+    let next = due_on(&cadence, last, &pauses, today);
     Ok(CheckinStatus {
-        worker_id: UserId::from_db(worker)?,
-        every_days: cadence.map(|c| c.every_days),
+        worker_id: UserId::from_db(id)?,
+        every_days: cadence.every_days,
+        agreed: cadence.agreed,
         last_held_on: last,
         next_due_on: next,
         overdue: next.is_some_and(|d| d < today),
@@ -370,9 +400,8 @@ pub async fn set_cadence(
     worker: UserId,
     every_days: Option<i32>,
     agreed_on: Option<NaiveDate>,
-    default_days: u32,
 ) -> AppResult<CheckinStatus> {
-    let every = every_days.unwrap_or(default_days as i32);
+    let every = every_days.unwrap_or(DEFAULT_CADENCE_DAYS);
     let mut errors = FieldErrors::new();
     if !(1..=90).contains(&every) {
         errors
@@ -403,7 +432,7 @@ pub async fn set_cadence(
             conn,
             Event::by(&actor, "recovery.cadence_agreed", "worker").on(&row.user_id),
         )?;
-        status_of(conn, &row.user_id, today)
+        status_of(conn, &row, today)
     })
     .await
 }
@@ -413,7 +442,7 @@ pub async fn status(db: &Database, actor: &Actor, worker: UserId) -> AppResult<C
     let actor = actor.clone();
     db.run(move |conn| {
         let (row, _) = access(conn, &actor, worker)?;
-        status_of(conn, &row.user_id, Utc::now().date_naive())
+        status_of(conn, &row, Utc::now().date_naive())
     })
     .await
 }
@@ -441,7 +470,7 @@ pub async fn counts(db: &Database, actor: &Actor) -> AppResult<Vec<CheckinCount>
         let done = db::recovery::counts(conn, &org.to_db(), since)?;
         let cadences = db::recovery::cadences_with_latest(conn, Some(&org.to_db()))?;
         let mut ids: Vec<String> = done.iter().map(|(w, ..)| w.clone()).collect();
-        ids.extend(cadences.iter().map(|(c, _)| c.worker_id.clone()));
+        ids.extend(cadences.iter().map(|c| c.worker_id.clone()));
         ids.sort();
         ids.dedup();
         let mut out = vec![];
@@ -450,10 +479,11 @@ pub async fn counts(db: &Database, actor: &Actor) -> AppResult<Vec<CheckinCount>
                 .iter()
                 .find(|(w, ..)| *w == id)
                 .map_or(0, |(_, n, _)| *n);
-            let overdue = match cadences.iter().find(|(c, _)| c.worker_id == id) {
-                Some((c, last)) => {
+            let overdue = match cadences.iter().find(|c| c.worker_id == id) {
+                Some(c) => {
                     let pauses = db::pauses::of_worker(conn, &id)?;
-                    due_on(c, *last, &pauses, today).is_some_and(|d| d < today)
+                    let cadence = Cadence::of(c.agreed.as_ref(), c.start_date);
+                    due_on(&cadence, c.latest, &pauses, today).is_some_and(|d| d < today)
                 }
                 None => false,
             };

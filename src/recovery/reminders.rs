@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 
-use super::checkins::due_on;
+use super::checkins::{Cadence, due_on};
 use crate::db::{self, Database};
 use crate::error::AppResult;
 use crate::explain::day;
@@ -19,17 +19,18 @@ pub async fn remind(
 ) -> AppResult<()> {
     let mailer_in = mailer.clone();
     db.write(move |conn| {
-        for (cadence, last) in db::recovery::cadences_with_latest(conn, None)? {
-            let Some(worker) = db::workers::find(conn, &cadence.worker_id)? else {
-                continue;
-            };
-            let pauses = db::pauses::of_worker(conn, &worker.user_id)?;
-            let Some(due) = due_on(&cadence, last, &pauses, today) else {
+        for current in db::recovery::cadences_with_latest(conn, None)? {
+            let cadence = Cadence::of(current.agreed.as_ref(), current.start_date);
+            let pauses = db::pauses::of_worker(conn, &current.worker_id)?;
+            let Some(due) = due_on(&cadence, current.latest, &pauses, today) else {
                 continue;
             };
             if due > today {
                 continue;
             }
+            let Some(worker) = db::workers::find(conn, &current.worker_id)? else {
+                continue;
+            };
             let link = mailer_in.link(&notifications::links::new_checkin());
             let recipient = notifications::recipient_for_user(conn, &worker.user_id)?;
             let name = recipient.name.clone();

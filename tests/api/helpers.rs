@@ -517,6 +517,20 @@ impl TestApp {
             .expect("count emails")
     }
 
+    /// Emails of a kind about one person (their id is in the email's dedupe key).
+    pub fn emails_about(&self, kind: &str, user_id: &str) -> i64 {
+        use peerpath::db::schema::notifications;
+        notifications::table
+            .filter(notifications::kind.eq(kind))
+            .filter(diesel::TextExpressionMethods::like(
+                notifications::dedupe_key,
+                format!("%{user_id}%"),
+            ))
+            .count()
+            .get_result(&mut *self.conn())
+            .expect("count emails")
+    }
+
     pub fn conn(&self) -> peerpath::db::PooledConn {
         self.state.db.pool.get().expect("a connection")
     }

@@ -453,6 +453,82 @@ async fn cadence(app: &TestApp, who: &Session, worker: &str, days: i32) -> Resp 
         .await
 }
 
+async fn every_worker_is_on_the_default_rhythm_until_another_is_agreed(backend: Backend) {
+    let t = team(backend).await;
+    let app = &t.app;
+    let status = |who: &Session, w: &str| {
+        let (token, path) = (
+            who.access.clone(),
+            format!("/api/v1/workers/{w}/checkin-status"),
+        );
+        async move { app.get(&path).token(&token).send().await }
+    };
+    // Started on 1 March 2024 and never checked in: due a fortnight after the start.
+    let s = status(&t.worker, &t.worker.user_id).await;
+    assert_eq!(s.status, 200, "{}", s.text);
+    assert_eq!(s.body["every_days"], 14);
+    assert_eq!(s.body["agreed"], false);
+    assert_eq!(s.body["next_due_on"], "2024-03-15");
+    assert_eq!(s.body["overdue"], true);
+
+    // A worker starting today is due in 14 days, and reminded then, not before.
+    let newcomer = app.user(&t.manager, "peer_worker", Some(&t.org)).await;
+    let r = app
+        .post("/api/v1/workers")
+        .token(&t.manager.access)
+        .json(
+            json!({"user_id": newcomer.user_id, "supervisor_id": t.supervisor.user_id,
+            "start_date": today()}),
+        )
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let s = status(&t.supervisor, &newcomer.user_id).await;
+    assert_eq!(s.body["next_due_on"], (today() + Days::new(14)).to_string());
+    assert_eq!(s.body["overdue"], false);
+    tick(app, 1).await;
+    assert_eq!(
+        app.emails_about("checkin_due", &t.worker.user_id),
+        1,
+        "overdue: reminded"
+    );
+    assert_eq!(
+        app.emails_about("checkin_due", &newcomer.user_id),
+        0,
+        "not due yet"
+    );
+    tick(app, 15).await;
+    assert_eq!(
+        app.emails_about("checkin_due", &newcomer.user_id),
+        1,
+        "due: reminded"
+    );
+
+    // The managers' counts say who is overdue without a rhythm ever having been agreed.
+    let counts = app
+        .get("/api/v1/checkin-counts")
+        .token(&t.manager.access)
+        .send()
+        .await;
+    assert_eq!(counts.status, 200, "{}", counts.text);
+    let mine = counts
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["worker_id"] == t.worker.user_id.as_str())
+        .cloned()
+        .expect("the worker is counted");
+    assert_eq!(mine["overdue"], true);
+
+    // Agreeing another rhythm replaces the default.
+    let r = cadence(app, &t.supervisor, &t.worker.user_id, 28).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["agreed"], true);
+    assert_eq!(r.body["every_days"], 28);
+    assert_eq!(r.body["next_due_on"], (today() + Days::new(28)).to_string());
+}
+
 async fn missed_checkins_remind_the_worker_then_the_supervisor_once(backend: Backend) {
     let t = team(backend).await;
     let (app, w) = (&t.app, &t.worker.user_id);
@@ -463,20 +539,21 @@ async fn missed_checkins_remind_the_worker_then_the_supervisor_once(backend: Bac
     assert_eq!(r.body["next_due_on"], (today() + Days::new(7)).to_string());
 
     tick(app, 6).await;
-    assert_eq!(app.emails_of_kind("checkin_due"), 0, "not due yet");
+    assert_eq!(app.emails_about("checkin_due", w), 0, "not due yet");
     tick(app, 8).await;
     tick(app, 9).await;
-    assert_eq!(app.emails_of_kind("checkin_due"), 1, "once per due date");
+    assert_eq!(app.emails_about("checkin_due", w), 1, "once per due date");
     assert_eq!(
-        app.emails_of_kind("checkin_missed"),
+        app.emails_about("checkin_missed", w),
         0,
         "within the grace period"
     );
     tick(app, 11).await;
     tick(app, 12).await;
-    assert_eq!(app.emails_of_kind("checkin_missed"), 1);
+    assert_eq!(app.emails_about("checkin_missed", w), 1);
     let to: String = notifications::table
         .filter(notifications::kind.eq("checkin_missed"))
+        .filter(notifications::dedupe_key.like(format!("%{w}%")))
         .select(notifications::recipient_email)
         .first(&mut *app.conn())
         .unwrap();
@@ -565,7 +642,7 @@ async fn a_pause_stops_the_cadence_and_training_reminders_and_nothing_expires_si
     assert_eq!(status.body["next_due_on"], Value::Null);
     tick(app, 15).await;
     assert_eq!(
-        app.emails_of_kind("checkin_due"),
+        app.emails_about("checkin_due", w),
         0,
         "no reminder while paused"
     );
@@ -961,6 +1038,7 @@ both_backends!(
     checkins_show_the_supervisor_what_happened_and_only_shared_text,
     a_supervisor_records_a_checkin_held_together_that_the_worker_owns,
     raised_risk_or_a_call_request_asks_for_contact_at_once_without_content,
+    every_worker_is_on_the_default_rhythm_until_another_is_agreed,
     missed_checkins_remind_the_worker_then_the_supervisor_once,
     a_pause_stops_the_cadence_and_training_reminders_and_nothing_expires_silently,
     a_former_supervisor_loses_access_at_once,

@@ -226,7 +226,6 @@ pub async fn set_cadence(
         id.into_inner(),
         body.value.every_days,
         body.value.agreed_on,
-        state.settings.recovery.default_cadence_days,
     )
     .await?;
     Ok(HttpResponse::Ok().json(s))

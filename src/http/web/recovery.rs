@@ -120,6 +120,7 @@ pub async fn overview(
             overdue => status.overdue,
             paused => status.paused,
             every => status.every_days,
+            agreed => status.agreed,
             pause => open_pause.map(|p| context! { id => p.id, since => day(p.starts_on) }),
         },
     )
