@@ -18,6 +18,7 @@ pub enum Kind {
     ProgressionDecided,
     PayStepAtRisk,
     ContactRequested,
+    WellbeingAlert,
     CheckinDue,
     CheckinMissed,
     Digest,
@@ -36,6 +37,7 @@ pub const ALL: &[Kind] = &[
     Kind::ProgressionDecided,
     Kind::PayStepAtRisk,
     Kind::ContactRequested,
+    Kind::WellbeingAlert,
     Kind::CheckinDue,
     Kind::CheckinMissed,
     Kind::Digest,
@@ -56,6 +58,7 @@ impl Kind {
             Self::ProgressionDecided => "progression_decided",
             Self::PayStepAtRisk => "pay_step_at_risk",
             Self::ContactRequested => "contact_requested",
+            Self::WellbeingAlert => "wellbeing_alert",
             Self::CheckinDue => "checkin_due",
             Self::CheckinMissed => "checkin_missed",
             Self::Digest => "digest",
@@ -71,7 +74,11 @@ impl Kind {
     pub fn is_safety_relevant(self) -> bool {
         matches!(
             self,
-            Self::Invitation | Self::PasswordReset | Self::PasswordChanged | Self::ContactRequested
+            Self::Invitation
+                | Self::PasswordReset
+                | Self::PasswordChanged
+                | Self::ContactRequested
+                | Self::WellbeingAlert
         )
     }
 

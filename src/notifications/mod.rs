@@ -32,6 +32,14 @@ pub struct Recipient {
     pub organisation_name: Option<String>,
 }
 
+impl Recipient {
+    /// People are greeted by their first name; an address without an account, by none.
+    pub fn first_name(&self) -> Option<String> {
+        self.user_id.as_ref()?;
+        self.name.split_whitespace().next().map(str::to_string)
+    }
+}
+
 /// One email to queue. `dedupe_key` names the event: the same event never queues twice.
 pub struct Email<T: Serialize> {
     pub kind: Kind,
@@ -115,6 +123,7 @@ impl Notifications {
             email.kind,
             &Context {
                 recipient_name: email.recipient.name.clone(),
+                first_name: email.recipient.first_name(),
                 organisation_name: email.recipient.organisation_name.clone(),
                 values: &email.values,
             },

@@ -31,6 +31,7 @@ const TEMPLATES: &[(&str, &str)] = kind_templates!(
     "progression_decided",
     "pay_step_at_risk",
     "contact_requested",
+    "wellbeing_alert",
     "checkin_due",
     "checkin_missed",
     "digest",
@@ -51,6 +52,8 @@ const LAYOUTS: &[(&str, &str)] = &[
 #[derive(Clone, Debug, Serialize)]
 pub struct Context<T: Serialize> {
     pub recipient_name: String,
+    /// What the greeting calls a person; absent for an address that is not a person's account.
+    pub first_name: Option<String>,
     pub organisation_name: Option<String>,
     #[serde(flatten)]
     pub values: T,

@@ -192,9 +192,25 @@ pub async fn update_network(
 
 #[derive(Serialize)]
 struct JoinedValues {
-    network_name: String,
+    /// "the North West HCV Peers network", or "the North West Network" for a name that
+    /// already says network: an email never says "network network".
+    network_words: String,
     network_scope: &'static str,
     link: String,
+}
+
+pub fn network_words(name: &str) -> String {
+    let name = name.trim();
+    let the = if name.to_lowercase().starts_with("the ") {
+        ""
+    } else {
+        "the "
+    };
+    if name.to_lowercase().ends_with("network") {
+        format!("{the}{name}")
+    } else {
+        format!("{the}{name} network")
+    }
 }
 
 /// Tells the organisation's programme managers that it joined a network (a routine email).
@@ -224,7 +240,7 @@ fn announce_joining(
                 recipient,
                 dedupe_key: format!("network_joined:{}:{}:{joined_at}", network.id, manager.id),
                 values: JoinedValues {
-                    network_name: network.name.clone(),
+                    network_words: network_words(&network.name),
                     network_scope: NetworkScope::parse(&network.scope)?.as_str(),
                     link: mailer.link(&crate::notifications::links::home()),
                 },

@@ -201,14 +201,7 @@ pub async fn record(
                 Event::by(&actor, "recovery.checkin_recorded", "worker").on(&row.user_id),
             )?;
             if input.call_requested || matches!(input.risk, Risk::Raised | Risk::Urgent) {
-                ask_for_contact(
-                    conn,
-                    &mailer_in,
-                    &row,
-                    &checkin.id,
-                    input.risk == Risk::Urgent,
-                    !by_supervisor,
-                )?;
+                ask_for_contact(conn, &mailer_in, &row, &checkin.id, &input, by_supervisor)?;
             }
             to_checkin(&keys, checkin, who)
         })
@@ -225,44 +218,62 @@ fn only_together() -> AppError {
     AppError::Validation(errors)
 }
 
-/// Queues the contact request: who asked and a link, nothing about why.
+/// Queues the contact request: who asked and a link, nothing about why. The supervisor's
+/// email says a call was asked for only when it was; the wellbeing contact, who has no
+/// account, gets words that make sense without one and no link.
 fn ask_for_contact(
     conn: &mut DbConn,
     mailer: &Notifications,
     worker: &WorkerRow,
     checkin_id: &str,
-    urgent: bool,
-    tell_supervisor: bool,
+    input: &CheckinInput,
+    by_supervisor: bool,
 ) -> AppResult<()> {
     let name = notifications::recipient_for_user(conn, &worker.user_id)?.name;
-    let mut recipients = vec![];
-    if let Some(s) = worker.supervisor_id.as_ref().filter(|_| tell_supervisor) {
-        recipients.push(notifications::recipient_for_user(conn, s)?);
-    }
-    if urgent {
-        let org = db::organisations::find(conn, &worker.organisation_id)?;
-        if let Some(org) = org
-            && let Some(email) = org.wellbeing_contact_email.clone()
-        {
-            recipients.push(Recipient {
-                user_id: None,
-                email,
-                name: "Wellbeing contact".into(),
-                organisation_id: Some(crate::ids::OrganisationId::from_db(&org.id)?),
-                organisation_name: Some(org.name),
-            });
-        }
-    }
-    for (n, recipient) in recipients.into_iter().enumerate() {
+    let supervisor = worker
+        .supervisor_id
+        .as_deref()
+        .map(|s| notifications::recipient_for_user(conn, s))
+        .transpose()?;
+    if let Some(recipient) = supervisor.clone().filter(|_| !by_supervisor) {
         mailer.enqueue(
             conn,
             Email {
                 kind: Kind::ContactRequested,
                 recipient,
-                dedupe_key: format!("contact_requested:{checkin_id}:{n}"),
+                dedupe_key: format!("contact_requested:{checkin_id}"),
                 values: serde_json::json!({
                     "worker_name": name,
+                    "call_requested": input.call_requested,
                     "link": mailer.link(&crate::notifications::links::supervisee_recovery(&worker.user_id)),
+                }),
+            },
+        )?;
+    }
+    if input.risk != Risk::Urgent {
+        return Ok(());
+    }
+    let org = db::organisations::find(conn, &worker.organisation_id)?;
+    if let Some(org) = org
+        && let Some(email) = org.wellbeing_contact_email.clone()
+    {
+        mailer.enqueue(
+            conn,
+            Email {
+                kind: Kind::WellbeingAlert,
+                recipient: Recipient {
+                    user_id: None,
+                    email,
+                    name: "Wellbeing contact".into(),
+                    organisation_id: Some(crate::ids::OrganisationId::from_db(&org.id)?),
+                    organisation_name: Some(org.name),
+                },
+                dedupe_key: format!("wellbeing_alert:{checkin_id}"),
+                values: serde_json::json!({
+                    "worker_name": name,
+                    "supervisor_name": supervisor.as_ref().map(|s| s.name.clone()),
+                    "supervisor_email": supervisor.as_ref().map(|s| s.email.clone()),
+                    "supervisor_was_there": by_supervisor,
                 }),
             },
         )?;

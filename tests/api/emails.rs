@@ -6,17 +6,65 @@ use peerpath::notifications::templates::{Context, Templates};
 use serde_json::{Value, json};
 
 fn render(kind: Kind, values: Value) -> String {
+    render_to(kind, values, Some("Sam <Peer>"))
+}
+
+/// The first word said twice in a row within a block of text, outside the markup
+/// ("network network"); a paragraph, line or title ends a block.
+fn repeated_word(text: &str) -> Option<String> {
+    const BLOCKS: &[&str] = &[
+        "p", "br", "div", "li", "title", "head", "body", "html", "h1", "h2",
+    ];
+    let mut plain = String::new();
+    let mut tag: Option<String> = None;
+    for c in text.chars() {
+        match (&mut tag, c) {
+            (None, '<') => tag = Some(String::new()),
+            (Some(name), '>') => {
+                let name = name
+                    .trim_start_matches('/')
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("");
+                plain.push(if BLOCKS.contains(&name) { '\n' } else { ' ' });
+                tag = None;
+            }
+            (Some(name), c) => name.push(c),
+            (None, c) => plain.push(c),
+        }
+    }
+    plain.split('\n').find_map(|block| {
+        let words: Vec<String> = block
+            .split_whitespace()
+            .filter(|token| !token.contains("://"))
+            .flat_map(|token| token.split(|c: char| !c.is_alphabetic()))
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        words
+            .windows(2)
+            .find(|pair| pair[0] == pair[1])
+            .map(|pair| pair[0].clone())
+    })
+}
+
+fn render_to(kind: Kind, values: Value, first_name: Option<&str>) -> String {
     let templates = Templates::load().unwrap();
     let rendered = templates
         .render(
             kind,
             &Context {
-                recipient_name: "Robin <Peer>".into(),
+                recipient_name: "Sam <Peer> Okafor".into(),
+                first_name: first_name.map(str::to_string),
                 organisation_name: Some("Hepatitis C Trust & Friends".into()),
                 values,
             },
         )
         .unwrap();
+    for part in [&rendered.subject, &rendered.text, &rendered.html] {
+        let twice = repeated_word(part);
+        assert_eq!(twice, None, "a word said twice in: {part}");
+    }
     format!(
         "Subject: {}\n\n--- text ---\n{}\n--- html ---\n{}",
         rendered.subject, rendered.text, rendered.html
@@ -53,9 +101,55 @@ fn password_changed_email() {
 fn network_joined_email() {
     insta::assert_snapshot!(render(
         Kind::NetworkJoined,
-        json!({"network_name": "North West HCV Peers", "network_scope": "local",
-               "link": "https://peerpath.example.org/api/v1/networks/1"})
+        json!({"network_words": peerpath::organisations::networks::network_words("North West HCV Peers"),
+               "network_scope": "local", "link": "https://peerpath.example.org/"})
     ));
+    // A name that already says network is not followed by the word again.
+    let words = peerpath::organisations::networks::network_words("North West Peer Network");
+    assert_eq!(words, "the North West Peer Network");
+    let out = render(
+        Kind::NetworkJoined,
+        json!({"network_words": words, "network_scope": "local", "link": "https://x.invalid/"}),
+    );
+    assert!(
+        out.contains("member of the North West Peer Network ("),
+        "{out}"
+    );
+    assert_eq!(
+        peerpath::organisations::networks::network_words("The Peer Network"),
+        "The Peer Network"
+    );
+}
+
+#[test]
+fn the_word_check_finds_a_repeat() {
+    assert_eq!(
+        repeated_word("the <b>network</b> network"),
+        Some("network".into())
+    );
+    assert_eq!(repeated_word("Hello Robin, Robin"), Some("robin".into()));
+    assert_eq!(repeated_word("<p>in peerpath</p><p>peerpath for</p>"), None);
+    assert_eq!(repeated_word("a network of peers"), None);
+}
+
+#[test]
+fn people_are_greeted_by_first_name_and_an_address_without_an_account_by_none() {
+    let named = render_to(
+        Kind::CheckinDue,
+        json!({"due_on": "8 December 2026", "link": "x"}),
+        Some("Robin"),
+    );
+    assert!(
+        named.contains("Hello Robin,") && !named.contains("Okafor"),
+        "{named}"
+    );
+    let unnamed = render_to(
+        Kind::WellbeingAlert,
+        json!({"worker_name": "Robin Ashworth", "supervisor_name": null,
+               "supervisor_email": null, "supervisor_was_there": false}),
+        None,
+    );
+    assert!(unnamed.contains("Hello,"), "{unnamed}");
 }
 
 #[test]
@@ -73,7 +167,7 @@ fn html_is_escaped_and_no_value_goes_missing() {
         Kind::Invitation,
         json!({"link": LINK, "expires": "soon", "inviter_name": "<script>"}),
     );
-    assert!(out.contains("&lt;script&gt;") && out.contains("Robin &lt;Peer&gt;"));
+    assert!(out.contains("&lt;script&gt;") && out.contains("Sam &lt;Peer&gt;"));
     // Strict undefined: a template asking for a value nobody gave fails loudly.
     let templates = Templates::load().unwrap();
     assert!(
@@ -82,6 +176,7 @@ fn html_is_escaped_and_no_value_goes_missing() {
                 Kind::Invitation,
                 &Context {
                     recipient_name: "x".into(),
+                    first_name: None,
                     organisation_name: None,
                     values: json!({}),
                 }
@@ -173,11 +268,35 @@ fn pay_step_at_risk_emails() {
 
 #[test]
 fn contact_requested_email() {
-    insta::assert_snapshot!(render(
-        Kind::ContactRequested,
-        json!({"worker_name": "Robin Ashworth",
-               "link": "https://peerpath.example.org/api/v1/workers/1/checkins"})
-    ));
+    for call in [true, false] {
+        insta::assert_snapshot!(
+            format!("contact_requested_{call}"),
+            render(
+                Kind::ContactRequested,
+                json!({"worker_name": "Robin Ashworth", "call_requested": call,
+                       "link": "https://peerpath.example.org/supervisees/1/recovery"})
+            )
+        );
+    }
+}
+
+#[test]
+fn wellbeing_alert_email() {
+    for (supervisor, there) in [(true, false), (true, true), (false, false)] {
+        let out = render_to(
+            Kind::WellbeingAlert,
+            json!({"worker_name": "Robin Ashworth",
+                   "supervisor_name": supervisor.then_some("Alex Supervisor"),
+                   "supervisor_email": supervisor.then_some("alex@example.org"),
+                   "supervisor_was_there": there}),
+            None,
+        );
+        assert!(
+            !out.contains("http"),
+            "no link the contact cannot open: {out}"
+        );
+        insta::assert_snapshot!(format!("wellbeing_alert_{supervisor}_{there}"), out);
+    }
 }
 
 #[test]

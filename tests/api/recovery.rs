@@ -403,11 +403,49 @@ async fn raised_risk_or_a_call_request_asks_for_contact_at_once_without_content(
             "{}",
             m.data
         );
-        assert!(
-            m.header("subject")
-                .unwrap()
-                .contains("would like you to get in touch")
+    }
+    let subjects = |to: &str| -> Vec<String> {
+        let mut out: Vec<String> = mail
+            .iter()
+            .filter(|m| m.to[0].contains(to))
+            .map(|m| m.header("subject").unwrap().to_string())
+            .collect();
+        out.sort();
+        out
+    };
+    let worker_name = app
+        .get("/api/v1/me")
+        .token(&t.worker.access)
+        .send()
+        .await
+        .body["display_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        subjects(&t.supervisor.email),
+        vec![
+            format!("A check-in from {worker_name} needs your attention"),
+            format!("A check-in from {worker_name} needs your attention"),
+            format!("{worker_name} would like you to get in touch"),
+        ],
+        "only the call request says they would like a call"
+    );
+    let contact: Vec<_> = mail
+        .iter()
+        .filter(|m| m.to[0].contains("wellbeing@example.org"))
+        .collect();
+    for m in &contact {
+        assert_eq!(
+            m.header("subject").unwrap(),
+            format!("Please check on {worker_name} today")
         );
+        assert!(
+            !m.data.contains("http"),
+            "no link a contact without an account cannot open: {}",
+            m.data
+        );
+        assert!(m.data.contains("Hello,"), "{}", m.data);
     }
     // Safety mail cannot be muted.
     let r = app

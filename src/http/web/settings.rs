@@ -115,6 +115,7 @@ fn kind_words(kind: Kind) -> &'static str {
         | Kind::PasswordReset
         | Kind::PasswordChanged
         | Kind::ContactRequested
+        | Kind::WellbeingAlert
         | Kind::Digest => "Account and safety emails",
     }
 }
