@@ -38,16 +38,10 @@ pub fn months_served(since: NaiveDate, pauses: &[PauseRow], today: NaiveDate) ->
     months
 }
 
-/// Whole months from `today` until `later`, rounded up.
-pub fn months_until(today: NaiveDate, later: NaiveDate) -> u32 {
-    let mut months = 0;
-    while today
-        .checked_add_months(Months::new(months))
-        .is_some_and(|d| d < later)
-    {
-        months += 1;
-    }
-    months
+/// Whole months still to serve of `months`: what is told as "N more months", so that it and
+/// the months served always add up to what the stage asks.
+pub fn months_left(since: NaiveDate, months: u32, pauses: &[PauseRow], today: NaiveDate) -> u32 {
+    months.saturating_sub(months_served(since, pauses, today))
 }
 
 #[cfg(test)]
@@ -88,7 +82,42 @@ mod tests {
         assert!(!is_paused(&ten_days, d(2026, 2, 11)));
         assert_eq!(months_served(since, &ten_days, d(2026, 7, 10)), 5);
         assert_eq!(months_served(since, &ten_days, d(2026, 7, 11)), 6);
-        assert_eq!(months_until(d(2026, 3, 1), d(2027, 7, 1)), 16);
-        assert_eq!(months_until(d(2026, 3, 1), d(2026, 3, 2)), 1);
+    }
+
+    /// The months a worker is told they have served agree with the day the eligibility
+    /// text gives: m months served means the day of m has come and the day of m + 1 has not.
+    #[test]
+    fn months_served_agree_with_the_day_they_are_served() {
+        let starts = [
+            d(2025, 1, 31),
+            d(2025, 3, 15),
+            d(2025, 8, 31),
+            d(2025, 11, 30),
+        ];
+        for since in starts {
+            for pause_len in [0u64, 10, 45] {
+                let from = since + Days::new(20);
+                let pauses = [pause(from, Some(from + Days::new(pause_len)))];
+                let mut today = since;
+                while today < since + Days::new(500) {
+                    let m = months_served(since, &pauses, today);
+                    assert!(
+                        served_on(since, m, &pauses, today) <= today,
+                        "{since} {pause_len} {today}: {m} months not yet served"
+                    );
+                    assert!(
+                        served_on(since, m + 1, &pauses, today) > today,
+                        "{since} {pause_len} {today}: {} months already served",
+                        m + 1
+                    );
+                    let due = served_on(since, 6, &pauses, today);
+                    if due > today {
+                        let left = months_left(since, 6, &pauses, today);
+                        assert_eq!(left + m, 6, "{since} {pause_len} {today}: {m} and {left}");
+                    }
+                    today = today + Days::new(1);
+                }
+            }
+        }
     }
 }

@@ -188,7 +188,7 @@ fn time_in_stage(next: &StageRow, facts: &Facts, today: NaiveDate) -> Requiremen
             day(served_on)
         )
     } else {
-        let left = clock::months_until(today, served_on);
+        let left = clock::months_left(facts.since, months, &facts.pauses, today);
         let days = (served_on - today).num_days();
         let more = if left >= 2 {
             plural(i64::from(left), "more month", "more months")
