@@ -447,7 +447,14 @@ pub async fn seed(
             if k < signed {
                 let sid =
                     uuid::Uuid::parse_str(&s.id).map_err(|e| AppError::internal(e.to_string()))?;
-                signoffs::decide(db, mailer, supervisor, sid, signoffs::Decision::SignOff).await?;
+                signoffs::decide(
+                    db,
+                    mailer,
+                    supervisor,
+                    sid,
+                    signoffs::Decision::SignOff(None),
+                )
+                .await?;
             }
         }
         for w in 0..(tenure_months.min(12)) {

@@ -62,7 +62,7 @@ pub struct SignoffEvent {
     pub actor_id: UserId,
     /// requested, signed_off, returned, withdrawn, revoked.
     pub action: String,
-    /// The reason given for a return or revocation.
+    /// The reason given for a return or revocation, or the note given with a sign-off.
     pub note: Option<String>,
 }
 
@@ -209,6 +209,13 @@ fn load(
         }
         Err(other) => Err(other),
     }
+}
+
+fn decision_note(value: &str) -> AppResult<String> {
+    let mut errors = FieldErrors::new();
+    let value = text(value, "note", 1000, false, &mut errors);
+    crate::error::valid(errors)?;
+    Ok(value)
 }
 
 fn reason(value: &str) -> AppResult<String> {
@@ -358,7 +365,8 @@ pub async fn list(
 /// What a decision does.
 #[derive(Clone, Debug)]
 pub enum Decision {
-    SignOff,
+    /// With an optional note, kept in the history.
+    SignOff(Option<String>),
     Return(String),
 }
 
@@ -374,7 +382,11 @@ pub async fn decide(
 ) -> AppResult<Signoff> {
     let note = match &decision {
         Decision::Return(r) => Some(reason(r)?),
-        Decision::SignOff => None,
+        Decision::SignOff(note) => note
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+            .map(decision_note)
+            .transpose()?,
     };
     let actor = actor.clone();
     let mailer_in = mailer.clone();
@@ -382,7 +394,7 @@ pub async fn decide(
         let (row, worker, _) = load(conn, &actor, &id.to_string())?;
         may_assess(conn, &actor, &worker, &row.competency_id)?;
         let (to, action) = match decision {
-            Decision::SignOff => {
+            Decision::SignOff(_) => {
                 let competency = framework::load(conn, &row.organisation_id, &row.competency_id)?;
                 let needed = i64::from(competency.observations_required);
                 if needed > 0 {
@@ -407,7 +419,8 @@ pub async fn decide(
             SignoffStatus::Requested.as_str(),
             to.as_str(),
             &actor.user_id.to_db(),
-            note.as_deref(),
+            // The sign-off's reason is a return's; a sign-off's note lives in its history.
+            note.as_deref().filter(|_| to == SignoffStatus::Returned),
             db::now(),
         )?;
         if moved == 0 {

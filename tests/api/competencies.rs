@@ -519,6 +519,70 @@ async fn the_queue_follows_the_current_supervisor(backend: Backend) {
     );
 }
 
+async fn a_sign_off_may_carry_a_note_kept_in_its_history(backend: Backend) {
+    let t = team(backend).await;
+    let app = &t.app;
+    let id = competency(app, &t.manager, "NOTE", 0).await;
+    let signoff = ask(app, &t.worker, &id).await.id();
+    let path = format!("/api/v1/signoffs/{signoff}/sign-off");
+    let send = |body: Value| {
+        app.post(&path)
+            .token(&t.supervisor.access)
+            .json(body)
+            .send()
+    };
+    let r = send(json!({"note": "x".repeat(1001)})).await;
+    r.assert_problem(422);
+    assert!(r.body["errors"]["note"].is_array(), "{}", r.text);
+    send(json!({"remark": "hi"})).await.assert_problem(422);
+    let r = app
+        .post(&path)
+        .token(&t.supervisor.access)
+        .raw("application/json", "{not json")
+        .send()
+        .await;
+    r.assert_problem(400);
+    let still = app
+        .get(&format!("/api/v1/signoffs/{signoff}"))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(
+        still.body["status"], "requested",
+        "refusals changed nothing"
+    );
+
+    let r = send(json!({"note": "Confident with every client at the Tuesday clinic"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "signed_off");
+    let last = r.body["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["action"], "signed_off");
+    assert_eq!(
+        last["note"],
+        "Confident with every client at the Tuesday clinic"
+    );
+    assert_eq!(
+        r.body["reason"],
+        Value::Null,
+        "a note is not a return's reason"
+    );
+
+    // Without a body, as before.
+    let other = competency(app, &t.manager, "BARE", 0).await;
+    let bare = ask(app, &t.worker, &other).await.id();
+    let r = decide(app, &t.supervisor, &bare).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["history"].as_array().unwrap().last().unwrap()["note"],
+        Value::Null
+    );
+}
+
 async fn sign_off_history_is_append_only(backend: Backend) {
     let t = team(backend).await;
     let id = competency(&t.app, &t.manager, "AO", 0).await;
@@ -546,4 +610,5 @@ both_backends!(
     two_decisions_racing_on_one_request_give_one_winner,
     the_queue_follows_the_current_supervisor,
     sign_off_history_is_append_only,
+    a_sign_off_may_carry_a_note_kept_in_its_history,
 );

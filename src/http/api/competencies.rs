@@ -10,7 +10,7 @@ use crate::competencies::framework::{self, Competency, CompetencyInput};
 use crate::competencies::observations::{self, Observation, ObservationInput, Outcome};
 use crate::competencies::signoffs::{self, Decision, Signoff, SignoffStatus};
 use crate::error::{AppResult, Problem};
-use crate::http::extract::{ApiJson, IfMatch};
+use crate::http::extract::{ApiJson, IfMatch, MaybeJson};
 use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::pagination::{ActivePageQuery, Page, Paginated};
@@ -174,6 +174,14 @@ pub struct SignoffRequest {
     pub evidence: String,
 }
 
+/// An optional note with a sign-off (the body may be left out).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    /// Shown in the sign-off's history (at most 1000 characters).
+    pub note: Option<String>,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
@@ -247,8 +255,10 @@ pub async fn get_signoff(
     Ok(HttpResponse::Ok().json(signoffs::get(&state.db, &actor, id.into_inner()).await?))
 }
 
-/// Sign off (the worker's current supervisor, or an assessor of the competency).
+/// Sign off (the worker's current supervisor, or an assessor of the competency), with an
+/// optional note kept in the history; the body may be left out.
 #[utoipa::path(tag = "competencies", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
+    request_body(content = Option<NoteRequest>, description = "Optional"),
     responses(
         (status = 200, description = "Signed off", body = Signoff),
         (status = 403, description = "Not the supervisor or an assessor; or your own", body = Problem, content_type = "application/problem+json"),
@@ -260,6 +270,7 @@ pub async fn sign_off(
     state: Data<AppState>,
     actor: Actor,
     id: Path<uuid::Uuid>,
+    body: MaybeJson<NoteRequest>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         signoffs::decide(
@@ -267,7 +278,7 @@ pub async fn sign_off(
             &state.notifications,
             &actor,
             id.into_inner(),
-            Decision::SignOff,
+            Decision::SignOff(body.0.and_then(|b| b.note)),
         )
         .await?,
     ))

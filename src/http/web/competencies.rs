@@ -395,7 +395,7 @@ pub async fn decide(
     let mut errors = check_decision(&form);
     if errors.is_empty() {
         let decision = if form.decision == "sign_off" {
-            Decision::SignOff
+            Decision::SignOff(Some(form.reason.clone()))
         } else {
             Decision::Return(form.reason.clone())
         };
