@@ -58,6 +58,29 @@ impl Page {
         self.limit + 1
     }
 
+    /// Pages a list read whole, in its own order (one worker's history: tens of rows). The
+    /// cursor names the last item of the previous page; one no longer in the list is refused.
+    pub fn slice<T>(&self, items: Vec<T>, id_of: impl Fn(&T) -> String) -> AppResult<Paginated<T>> {
+        let start = match &self.after {
+            None => 0,
+            Some(after) => {
+                items
+                    .iter()
+                    .position(|i| id_of(i) == *after)
+                    .ok_or_else(|| {
+                        AppError::bad_request("cursor names an item no longer in this list")
+                    })?
+                    + 1
+            }
+        };
+        let rows = items
+            .into_iter()
+            .skip(start)
+            .take(usize::try_from(self.fetch()).unwrap_or(usize::MAX))
+            .collect();
+        Ok(self.finish(rows, id_of))
+    }
+
     /// Cuts the extra row off and makes the cursor from the last item kept.
     pub fn finish<T>(&self, mut rows: Vec<T>, id_of: impl Fn(&T) -> String) -> Paginated<T> {
         let more = rows.len() as i64 > self.limit;
@@ -124,5 +147,31 @@ mod tests {
         assert!(decode_cursor("not-a-cursor").is_err());
         assert!(Page::from_query(Some(0), None).is_err());
         assert!(Page::from_query(Some(201), None).is_err());
+    }
+
+    #[test]
+    fn a_list_read_whole_is_paged_by_its_ids() {
+        let ids: Vec<String> = (0..5).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+        let first = Page::from_query(Some(2), None)
+            .expect("a page")
+            .slice(ids.clone(), Clone::clone)
+            .expect("a page");
+        assert_eq!(first.items, ids[..2]);
+        let cursor = first.next_cursor.expect("more");
+        let second = Page::from_query(Some(2), Some(&cursor))
+            .expect("a page")
+            .slice(ids.clone(), Clone::clone)
+            .expect("a page");
+        assert_eq!(second.items, ids[2..4]);
+        let last = Page::from_query(Some(2), second.next_cursor.as_deref())
+            .expect("a page")
+            .slice(ids.clone(), Clone::clone)
+            .expect("a page");
+        assert_eq!(last.items, ids[4..]);
+        assert!(last.next_cursor.is_none());
+        let gone = Page::from_query(Some(2), Some(&cursor))
+            .expect("a page")
+            .slice(ids[3..].to_vec(), Clone::clone);
+        assert!(gone.is_err());
     }
 }

@@ -62,13 +62,16 @@ pub fn list(
     query.order(audit_events::id.asc()).limit(limit).load(conn)
 }
 
+/// An event's id, time and action with its actor's name and role.
+pub type EventWithActor = (String, NaiveDateTime, String, String, String);
+
 /// Events of some actions on one entity, newest first, with the actor's name and role.
 pub fn about_entity_with_actors(
     conn: &mut DbConn,
     entity: &str,
     entity_id: &str,
     actions: &[&str],
-) -> QueryResult<Vec<(NaiveDateTime, String, String, String)>> {
+) -> QueryResult<Vec<EventWithActor>> {
     audit_events::table
         .inner_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
         .filter(audit_events::entity.eq(entity))
@@ -76,6 +79,7 @@ pub fn about_entity_with_actors(
         .filter(audit_events::action.eq_any(actions))
         .order(audit_events::occurred_at.desc())
         .select((
+            audit_events::id,
             audit_events::occurred_at,
             audit_events::action,
             users::display_name,

@@ -431,6 +431,8 @@ pub enum StageReason {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct StagePeriod {
     #[schema(value_type = String, format = Uuid)]
+    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
     pub pathway_id: String,
     #[schema(value_type = String, format = Uuid)]
     pub stage_id: String,
@@ -449,6 +451,7 @@ impl TryFrom<StageHistoryRow> for StagePeriod {
     type Error = AppError;
     fn try_from(row: StageHistoryRow) -> AppResult<Self> {
         Ok(Self {
+            id: row.id,
             pathway_id: row.pathway_id,
             stage_id: row.stage_id,
             stage_name: row.stage_name,

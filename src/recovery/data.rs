@@ -20,6 +20,8 @@ use crate::ids::UserId;
 /// One read of a worker's recovery data: who, in which role, what, when.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct RecoveryRead {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
     pub at: chrono::DateTime<chrono::Utc>,
     pub reader_name: String,
     pub reader_role: crate::identity::Role,
@@ -41,8 +43,9 @@ pub async fn reads(db: &Database, actor: &Actor, worker: UserId) -> AppResult<Ve
         let actions: Vec<&str> = READS.iter().map(|(a, _)| *a).collect();
         db::audit::about_entity_with_actors(conn, "worker", &row.user_id, &actions)?
             .into_iter()
-            .map(|(at, action, name, role)| {
+            .map(|(id, at, action, name, role)| {
                 Ok(RecoveryRead {
+                    id,
                     at: at.and_utc(),
                     reader_name: name,
                     reader_role: crate::identity::Role::parse(&role).ok_or_else(|| {

@@ -80,6 +80,8 @@ impl TryFrom<WorkerRow> for Worker {
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct SupervisorAssignment {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: String,
     pub supervisor_id: Option<UserId>,
     pub assigned_by: UserId,
     pub started_at: DateTime<Utc>,
@@ -90,6 +92,7 @@ impl TryFrom<AssignmentRow> for SupervisorAssignment {
     type Error = AppError;
     fn try_from(row: AssignmentRow) -> AppResult<Self> {
         Ok(Self {
+            id: row.id,
             supervisor_id: row
                 .supervisor_id
                 .as_deref()

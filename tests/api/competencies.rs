@@ -322,7 +322,7 @@ async fn observed_competencies_need_enough_competent_observations(backend: Backe
         .token(&t.worker.access)
         .send()
         .await;
-    assert_eq!(list.body.as_array().unwrap().len(), 4);
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 4);
 }
 
 async fn withdrawn_and_returned_requests(backend: Backend) {

@@ -53,6 +53,56 @@ async fn lists_page_with_an_opaque_cursor(backend: Backend) {
     assert!(all.body["next_cursor"].is_null());
 }
 
+/// Every list answers `{items, next_cursor}`: no GET in the document answers a bare array,
+/// and a list read whole (the salary bands) pages by its cursor like the others.
+async fn every_list_answers_items_and_a_cursor(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let doc = app.get("/api/v1/openapi.json").send().await.body;
+    let mut bare = vec![];
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let schema = &item["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+        if schema["type"] == "array" {
+            bare.push(path.clone());
+        }
+    }
+    assert!(bare.is_empty(), "bare arrays: {bare:?}");
+
+    let admin = app.admin().await;
+    let (_, manager) = app.org_with_manager(&admin).await;
+    let mut codes = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/salary-bands?limit=2&cursor={c}"),
+            None => "/api/v1/salary-bands?limit=2".to_string(),
+        };
+        let page = app.get(&path).token(&manager.access).send().await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        codes.extend(
+            items
+                .iter()
+                .map(|b| b["code"].as_str().unwrap().to_string()),
+        );
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(codes, ["AfC-2", "AfC-3", "AfC-4", "AfC-5", "AfC-6"]);
+    app.get("/api/v1/salary-bands?limit=0")
+        .token(&manager.access)
+        .send()
+        .await
+        .assert_problem(400);
+    app.get("/api/v1/salary-bands?cursor=garbage")
+        .token(&manager.access)
+        .send()
+        .await
+        .assert_problem(400);
+}
+
 async fn bad_cursor_and_limit_are_400(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin().await;
@@ -212,6 +262,7 @@ async fn idempotent_user_creation_replays_without_a_second_account(backend: Back
 }
 
 both_backends!(
+    every_list_answers_items_and_a_cursor,
     lists_page_with_an_opaque_cursor,
     bad_cursor_and_limit_are_400,
     updates_need_if_match_and_refuse_stale_versions,

@@ -846,7 +846,7 @@ async fn supervisee_and_recovery_pages_refuse_whoever_has_no_business_there(back
         .send()
         .await;
     assert_eq!(
-        all.body.as_array().unwrap().len(),
+        all.body["items"].as_array().unwrap().len(),
         2,
         "one stored, by the supervisor"
     );
@@ -879,16 +879,15 @@ async fn supervisee_and_recovery_pages_refuse_whoever_has_no_business_there(back
     // The worker sees who read what, in the API as on the page.
     let reads = t
         .app
-        .get(&format!("/api/v1/workers/{w}/recovery-reads"))
+        .get(&format!("/api/v1/workers/{w}/recovery-access"))
         .token(&t.worker.access)
         .send()
         .await;
     assert_eq!(reads.status, 200, "{}", reads.text);
-    let first = &reads.body[0];
+    let first = &reads.body["items"][0];
     assert_eq!(first["reader_role"], "supervisor", "{}", reads.text);
     assert!(
-        reads
-            .body
+        reads.body["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -901,7 +900,7 @@ async fn supervisee_and_recovery_pages_refuse_whoever_has_no_business_there(back
     ] {
         let r = t
             .app
-            .get(&format!("/api/v1/workers/{w}/recovery-reads"))
+            .get(&format!("/api/v1/workers/{w}/recovery-access"))
             .token(&who.access)
             .send()
             .await;

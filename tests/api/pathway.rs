@@ -471,8 +471,8 @@ async fn pauses_stop_the_time_in_stage_clock(backend: Backend) {
         .token(&t.worker.access)
         .send()
         .await;
-    assert_eq!(r.body[0]["ended_on"], today().to_string());
-    assert_eq!(r.body[0]["category"], "leave");
+    assert_eq!(r.body["items"][0]["ended_on"], today().to_string());
+    assert_eq!(r.body["items"][0]["category"], "leave");
 }
 
 /// A worker on stage 1 for two months, paid on AfC-3, with stage 2 needing one month.
@@ -583,19 +583,22 @@ async fn progression_changes_stage_and_pay_together(backend: Backend) {
         .token(&t.worker.access)
         .send()
         .await;
-    assert_eq!(history.body[0]["ended_on"], effective.to_string());
-    assert_eq!(history.body[1]["reason"], "progression");
-    assert_eq!(history.body[1]["progression_id"], id.as_str());
+    assert_eq!(history.body["items"][0]["ended_on"], effective.to_string());
+    assert_eq!(history.body["items"][1]["reason"], "progression");
+    assert_eq!(history.body["items"][1]["progression_id"], id.as_str());
     let pay = app
         .get(&format!("/api/v1/workers/{w}/salary"))
         .token(&t.worker.access)
         .send()
         .await;
-    assert_eq!(pay.body[1]["reason"], "progression");
-    assert_eq!(pay.body[1]["effective_from"], effective.to_string());
-    assert_eq!(pay.body[1]["progression_id"], id.as_str());
+    assert_eq!(pay.body["items"][1]["reason"], "progression");
     assert_eq!(
-        pay.body[0]["effective_to"],
+        pay.body["items"][1]["effective_from"],
+        effective.to_string()
+    );
+    assert_eq!(pay.body["items"][1]["progression_id"], id.as_str());
+    assert_eq!(
+        pay.body["items"][0]["effective_to"],
         (effective - Days::new(1)).to_string()
     );
     assert_eq!(
@@ -642,14 +645,14 @@ async fn a_failed_approval_changes_nothing(backend: Backend) {
         .token(&t.manager.access)
         .send()
         .await;
-    assert_eq!(history.body.as_array().unwrap().len(), 1);
-    assert_eq!(history.body[0]["ended_on"], Value::Null);
+    assert_eq!(history.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(history.body["items"][0]["ended_on"], Value::Null);
     let pay = app
         .get(&format!("/api/v1/workers/{w}/salary"))
         .token(&t.manager.access)
         .send()
         .await;
-    assert_eq!(pay.body.as_array().unwrap().len(), 2);
+    assert_eq!(pay.body["items"].as_array().unwrap().len(), 2);
     assert_eq!(app.emails_of_kind("progression_decided"), 0);
     assert_eq!(action_count(app, "progression.approved"), 0);
 
@@ -956,8 +959,11 @@ async fn editing_a_stage_keeps_past_decisions(backend: Backend) {
         .token(&t.manager.access)
         .send()
         .await;
-    let pathway = p.body[0]["id"].as_str().unwrap().to_string();
-    let stage = p.body[0]["stages"][1]["id"].as_str().unwrap().to_string();
+    let pathway = p.body["items"][0]["id"].as_str().unwrap().to_string();
+    let stage = p.body["items"][0]["stages"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = app
         .req(
             actix_web::http::Method::PUT,
@@ -976,7 +982,7 @@ async fn editing_a_stage_keeps_past_decisions(backend: Backend) {
         .send()
         .await;
     assert_eq!(
-        history.body[1]["stage_name"],
+        history.body["items"][1]["stage_name"],
         "Advanced peer support worker"
     );
     let decided = app
@@ -1016,7 +1022,7 @@ async fn progression_numbers_count_the_organisation(backend: Backend) {
         .token(&t.manager.access)
         .send()
         .await
-        .body[0]["stages"]
+        .body["items"][0]["stages"]
         .as_array()
         .unwrap()
         .iter()

@@ -38,7 +38,7 @@ async fn history(app: &TestApp, as_: &Session, worker: &str) -> Vec<Value> {
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    r.body.as_array().unwrap().clone()
+    r.body["items"].as_array().unwrap().clone()
 }
 
 /// Each period ends the day before the next begins; the last is open.
@@ -63,7 +63,7 @@ async fn agenda_for_change_is_seeded_and_money_is_integer(backend: Backend) {
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let bands = r.body.as_array().unwrap();
+    let bands = r.body["items"].as_array().unwrap();
     let codes: Vec<&str> = bands.iter().map(|b| b["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["AfC-2", "AfC-3", "AfC-4", "AfC-5", "AfC-6"]);
     let afc4 = &bands[2];
@@ -427,15 +427,15 @@ async fn pay_step_readiness_on_its_boundary_dates(backend: Backend) {
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body[0]["worker_id"], w.as_str());
-    assert_eq!(r.body[0]["due_on"], due.to_string());
-    assert_eq!(r.body[0]["readiness"]["met"], true);
+    assert_eq!(r.body["items"][0]["worker_id"], w.as_str());
+    assert_eq!(r.body["items"][0]["due_on"], due.to_string());
+    assert_eq!(r.body["items"][0]["readiness"]["met"], true);
     let r = app
         .get("/api/v1/pay-steps?within_days=5")
         .token(&t.manager.access)
         .send()
         .await;
-    assert_eq!(r.body, json!([]));
+    assert_eq!(r.body["items"], json!([]));
     app.get("/api/v1/pay-steps")
         .token(&t.supervisor.access)
         .send()
@@ -545,7 +545,7 @@ async fn appraisals_are_recorded_by_the_supervisor_or_a_manager(backend: Backend
         .token(&t.worker.access)
         .send()
         .await;
-    assert_eq!(list.body.as_array().unwrap().len(), 1);
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
     app.get(&format!("/api/v1/workers/{w}/appraisals"))
         .token(&t.colleague.access)
         .send()

@@ -189,14 +189,14 @@ async fn checkins_show_the_supervisor_what_happened_and_only_shared_text(backend
     let id = c.id();
     let seen = checkins(app, &t.supervisor, w).await;
     assert_eq!(seen.status, 200);
-    let first = &seen.body[0];
+    let first = &seen.body["items"][0];
     assert_eq!(first["risk"], "low");
     assert_eq!(first["call_requested"], false);
     assert_eq!(first["wellbeing"], 3);
     assert_eq!(first["agreed_actions"], "Walk before work");
     assert_eq!(first["notes"], Value::Null, "not shared");
     assert_eq!(
-        checkins(app, &t.worker, w).await.body[0]["notes"],
+        checkins(app, &t.worker, w).await.body["items"][0]["notes"],
         "Rough week"
     );
 
@@ -218,15 +218,15 @@ async fn checkins_show_the_supervisor_what_happened_and_only_shared_text(backend
         200
     );
     assert_eq!(
-        checkins(app, &t.supervisor, w).await.body[0]["notes"],
+        checkins(app, &t.supervisor, w).await.body["items"][0]["notes"],
         "Rough week"
     );
     share(false, false).token(&t.worker.access).send().await;
     let seen = checkins(app, &t.supervisor, w).await;
-    assert_eq!(seen.body[0]["agreed_actions"], Value::Null);
-    assert_eq!(seen.body[0]["notes"], Value::Null);
+    assert_eq!(seen.body["items"][0]["agreed_actions"], Value::Null);
+    assert_eq!(seen.body["items"][0]["notes"], Value::Null);
     assert_eq!(
-        seen.body[0]["risk"], "low",
+        seen.body["items"][0]["risk"], "low",
         "that it happened stays visible"
     );
 
@@ -268,9 +268,7 @@ async fn checkins_show_the_supervisor_what_happened_and_only_shared_text(backend
     .await
     .assert_problem(422);
     assert_eq!(
-        checkins(app, &t.worker, w)
-            .await
-            .body
+        checkins(app, &t.worker, w).await.body["items"]
             .as_array()
             .unwrap()
             .len(),
@@ -309,9 +307,16 @@ async fn a_supervisor_records_a_checkin_held_together_that_the_worker_owns(backe
 
     let mine = checkins(app, &t.worker, w).await;
     assert_eq!(mine.status, 200);
-    assert_eq!(mine.body.as_array().unwrap().len(), 1, "it is the worker's");
-    assert_eq!(mine.body[0]["notes"], "Sleeping badly");
-    assert_eq!(mine.body[0]["recorded_by"], t.supervisor.user_id.as_str());
+    assert_eq!(
+        mine.body["items"].as_array().unwrap().len(),
+        1,
+        "it is the worker's"
+    );
+    assert_eq!(mine.body["items"][0]["notes"], "Sleeping badly");
+    assert_eq!(
+        mine.body["items"][0]["recorded_by"],
+        t.supervisor.user_id.as_str()
+    );
     app.put(&format!("/api/v1/checkins/{id}/sharing"))
         .json(json!({"actions_shared": true, "notes_shared": false}))
         .token(&t.supervisor.access)
@@ -326,8 +331,15 @@ async fn a_supervisor_records_a_checkin_held_together_that_the_worker_owns(backe
         .await;
     assert_eq!(r.status, 200, "the worker decides what stays shared");
     let seen = checkins(app, &t.supervisor, w).await;
-    assert_eq!(seen.body[0]["agreed_actions"], "Call the GP on Monday");
-    assert_eq!(seen.body[0]["notes"], Value::Null, "withheld by the worker");
+    assert_eq!(
+        seen.body["items"][0]["agreed_actions"],
+        "Call the GP on Monday"
+    );
+    assert_eq!(
+        seen.body["items"][0]["notes"],
+        Value::Null,
+        "withheld by the worker"
+    );
 
     let events: i64 = audit_events::table
         .filter(audit_events::action.eq("recovery.checkin_recorded"))
@@ -549,8 +561,7 @@ async fn every_worker_is_on_the_default_rhythm_until_another_is_agreed(backend: 
         .send()
         .await;
     assert_eq!(counts.status, 200, "{}", counts.text);
-    let mine = counts
-        .body
+    let mine = counts.body["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -618,8 +629,8 @@ async fn missed_checkins_remind_the_worker_then_the_supervisor_once(backend: Bac
         .send()
         .await;
     assert_eq!(counts.status, 200, "{}", counts.text);
-    assert_eq!(counts.body[0]["worker_id"], w.as_str());
-    assert_eq!(counts.body[0]["done"], 1);
+    assert_eq!(counts.body["items"][0]["worker_id"], w.as_str());
+    assert_eq!(counts.body["items"][0]["done"], 1);
     app.get("/api/v1/checkin-counts")
         .token(&t.supervisor.access)
         .send()
@@ -754,7 +765,7 @@ async fn a_former_supervisor_loses_access_at_once(backend: Backend) {
         "the new one sees what is shared"
     );
     assert_eq!(
-        checkins(app, &t.other_supervisor, w).await.body[0]["notes"],
+        checkins(app, &t.other_supervisor, w).await.body["items"][0]["notes"],
         "ok"
     );
 }
@@ -817,9 +828,7 @@ async fn export_and_erasure_are_the_workers_own(backend: Backend) {
     let after = plan(app, &t.worker, w).await;
     assert_eq!(after.body["version"], 0);
     assert!(
-        checkins(app, &t.worker, w)
-            .await
-            .body
+        checkins(app, &t.worker, w).await.body["items"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -1157,7 +1166,10 @@ async fn rotate_key_reseals_everything_under_the_new_key(backend: Backend) {
     let fresh = TestApp::spawn_on(app.db.clone(), keys(&[("new", NEW_KEY)], "new")).await;
     let p = plan(&fresh, &worker, w).await;
     assert_eq!(p.body["sections"][0]["text"], "Crowds", "{}", p.text);
-    assert_eq!(checkins(&fresh, &worker, w).await.body[0]["notes"], "Tired");
+    assert_eq!(
+        checkins(&fresh, &worker, w).await.body["items"][0]["notes"],
+        "Tired"
+    );
 }
 
 /// Production refuses to start without a key for recovery data.

@@ -243,7 +243,7 @@ async fn changing_the_supervisor_moves_access_at_once_and_keeps_history(backend:
         .token(&t.manager.access)
         .send()
         .await;
-    let history = history.body.as_array().unwrap().clone();
+    let history = history.body["items"].as_array().unwrap().clone();
     assert_eq!(history.len(), 2);
     assert_eq!(history[0]["supervisor_id"], t.supervisor.user_id.as_str());
     assert!(history[0]["ended_at"].is_string());

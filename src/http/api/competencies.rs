@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::page_of;
 use super::respond::{created, versioned};
 use crate::competencies::framework::{self, Competency, CompetencyInput};
 use crate::competencies::observations::{self, Observation, ObservationInput, Outcome};
@@ -362,6 +363,10 @@ pub struct ObservationRequest {
 #[into_params(parameter_in = Query)]
 pub struct ObservationQuery {
     pub competency_id: Option<uuid::Uuid>,
+    /// Items per page: 1 to 200, default 50.
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// Record an observed practice (the observer: the worker's supervisor or an assessor).
@@ -397,7 +402,7 @@ pub async fn create_observation(
 /// A worker's observed practices.
 #[utoipa::path(tag = "competencies", security(("bearer" = [])),
     params(("id" = String, Path, format = Uuid, description = "The worker"), ObservationQuery),
-    responses((status = 200, description = "Oldest first", body = Vec<Observation>)))]
+    responses((status = 200, description = "Oldest first", body = Paginated<Observation>)))]
 #[get("/workers/{id}/observations")]
 pub async fn list_observations(
     state: Data<AppState>,
@@ -405,8 +410,12 @@ pub async fn list_observations(
     id: Path<UserId>,
     query: Query<ObservationQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok()
-        .json(observations::list(&state.db, &actor, id.into_inner(), query.competency_id).await?))
+    page_of(
+        query.limit,
+        query.cursor.as_deref(),
+        observations::list(&state.db, &actor, id.into_inner(), query.competency_id).await?,
+        |x| x.id.clone(),
+    )
 }
 
 /// Your queue: supervisees' sign-off requests and unverified training, oldest first.

@@ -138,3 +138,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(recovery::erase),
         );
 }
+
+/// Answers a list read whole as a page of it (`{items, next_cursor}`, as every list answers).
+pub(crate) fn page_of<T: serde::Serialize>(
+    limit: Option<i64>,
+    cursor: Option<&str>,
+    items: Vec<T>,
+    id_of: impl Fn(&T) -> String,
+) -> crate::error::AppResult<actix_web::HttpResponse> {
+    let page = crate::pagination::Page::from_query(limit, cursor)?;
+    Ok(actix_web::HttpResponse::Ok().json(page.slice(items, id_of)?))
+}

@@ -8,12 +8,13 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::competencies::ReasonRequest;
+use super::page_of;
 use super::respond::{created, versioned};
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::Actor;
 use crate::ids::UserId;
-use crate::pagination::{Page, Paginated};
+use crate::pagination::{Page, PageQuery, Paginated};
 use crate::pathway::progressions::{self, Approval, Progression, Status};
 use crate::pathway::summary::{self, PathwaySummary};
 use crate::pathway::{self, Pathway, StageInput, StagePeriod};
@@ -91,11 +92,21 @@ pub async fn create_pathway(
 #[utoipa::path(
     tag = "pathways",
     security(("bearer" = [])),
-    responses((status = 200, description = "By name", body = Vec<Pathway>))
+    params(PageQuery),
+    responses((status = 200, description = "By name", body = Paginated<Pathway>))
 )]
 #[get("/pathways")]
-pub async fn list_pathways(state: Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(pathway::list(&state.db, &actor).await?))
+pub async fn list_pathways(
+    state: Data<AppState>,
+    actor: Actor,
+    page: Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    page_of(
+        page.limit,
+        page.cursor.as_deref(),
+        pathway::list(&state.db, &actor).await?,
+        |x| x.id.clone(),
+    )
 }
 
 /// A pathway with its stages and their requirements.
@@ -233,16 +244,22 @@ pub async fn place_worker(
 #[utoipa::path(
     tag = "pathways",
     security(("bearer" = [])),
-    params(("id" = String, Path, format = Uuid, description = "The worker")),
-    responses((status = 200, description = "Oldest first", body = Vec<StagePeriod>))
+    params(PageQuery, ("id" = String, Path, format = Uuid, description = "The worker")),
+    responses((status = 200, description = "Oldest first", body = Paginated<StagePeriod>))
 )]
 #[get("/workers/{id}/stage-history")]
 pub async fn stage_history(
     state: Data<AppState>,
     actor: Actor,
     id: Path<UserId>,
+    page: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(pathway::stage_history(&state.db, &actor, id.into_inner()).await?))
+    page_of(
+        page.limit,
+        page.cursor.as_deref(),
+        pathway::stage_history(&state.db, &actor, id.into_inner()).await?,
+        |x| x.id.clone(),
+    )
 }
 
 /// A worker's pathway: current stage and since when, pay, the next stage with its
@@ -524,16 +541,22 @@ pub async fn end_pause(
 #[utoipa::path(
     tag = "workers",
     security(("bearer" = [])),
-    params(("id" = String, Path, format = Uuid, description = "The worker")),
-    responses((status = 200, description = "Oldest first", body = Vec<Pause>))
+    params(PageQuery, ("id" = String, Path, format = Uuid, description = "The worker")),
+    responses((status = 200, description = "Oldest first", body = Paginated<Pause>))
 )]
 #[get("/workers/{id}/pauses")]
 pub async fn list_pauses(
     state: Data<AppState>,
     actor: Actor,
     id: Path<UserId>,
+    page: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(pauses::list(&state.db, &actor, id.into_inner()).await?))
+    page_of(
+        page.limit,
+        page.cursor.as_deref(),
+        pauses::list(&state.db, &actor, id.into_inner()).await?,
+        |x| x.id.clone(),
+    )
 }
 
 /// Your organisation's progression numbers: workers by status and by current stage, open

@@ -2,17 +2,19 @@
 //! counts programme managers see.
 
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path};
+use actix_web::web::{Data, Path, Query};
 use actix_web::{HttpResponse, delete, get, post, put};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::page_of;
 use super::respond::versioned;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::Actor;
 use crate::ids::UserId;
+use crate::pagination::{PageQuery, Paginated};
 use crate::recovery::checkins::{self, Checkin, CheckinCount, CheckinInput, CheckinStatus, Risk};
 use crate::recovery::data::{self, RecoveryExport};
 use crate::recovery::plan::{self, Plan, PlanSection};
@@ -147,17 +149,18 @@ pub async fn create_checkin(
 #[utoipa::path(
     tag = "recovery",
     security(("bearer" = [])),
-    params(("id" = String, Path, format = Uuid, description = "The worker")),
-    responses((status = 200, description = "Latest first", body = Vec<Checkin>))
+    params(PageQuery, ("id" = String, Path, format = Uuid, description = "The worker")),
+    responses((status = 200, description = "Latest first", body = Paginated<Checkin>))
 )]
 #[get("/workers/{id}/checkins")]
 pub async fn list_checkins(
     state: Data<AppState>,
     actor: Actor,
     id: Path<UserId>,
+    page: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let list = checkins::list(&state.db, &state.recovery_keys, &actor, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(list))
+    page_of(page.limit, page.cursor.as_deref(), list, |x| x.id.clone())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -252,11 +255,21 @@ pub async fn checkin_status(
 #[utoipa::path(
     tag = "recovery",
     security(("bearer" = [])),
-    responses((status = 200, description = "Counts only", body = Vec<CheckinCount>))
+    params(PageQuery),
+    responses((status = 200, description = "Counts only", body = Paginated<CheckinCount>))
 )]
 #[get("/checkin-counts")]
-pub async fn checkin_counts(state: Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(checkins::counts(&state.db, &actor).await?))
+pub async fn checkin_counts(
+    state: Data<AppState>,
+    actor: Actor,
+    page: Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    page_of(
+        page.limit,
+        page.cursor.as_deref(),
+        checkins::counts(&state.db, &actor).await?,
+        |x| x.worker_id.to_db(),
+    )
 }
 
 /// Everything your recovery data holds, as JSON (the worker only; audited).
@@ -281,17 +294,18 @@ pub async fn export(
 #[utoipa::path(
     tag = "recovery",
     security(("bearer" = [])),
-    params(("id" = String, Path, format = Uuid, description = "The worker")),
-    responses((status = 200, description = "The reads", body = Vec<data::RecoveryRead>))
+    params(PageQuery, ("id" = String, Path, format = Uuid, description = "The worker")),
+    responses((status = 200, description = "The reads", body = Paginated<data::RecoveryRead>))
 )]
-#[get("/workers/{id}/recovery-reads")]
+#[get("/workers/{id}/recovery-access")]
 pub async fn list_reads(
     state: Data<AppState>,
     actor: Actor,
     id: Path<UserId>,
+    page: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let reads = data::reads(&state.db, &actor, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(reads))
+    page_of(page.limit, page.cursor.as_deref(), reads, |x| x.id.clone())
 }
 
 #[derive(Serialize, ToSchema)]

@@ -1,6 +1,9 @@
 //! Salary bands and pay tables, workers' salary history, appraisals and pay steps.
 
 use actix_web::web::{Data, Path, Query};
+
+use super::page_of;
+use crate::pagination::{PageQuery, Paginated};
 use actix_web::{HttpResponse, get, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -83,11 +86,21 @@ pub async fn create_band(
 #[utoipa::path(
     tag = "pay",
     security(("bearer" = [])),
-    responses((status = 200, description = "By code", body = Vec<Band>))
+    params(PageQuery),
+    responses((status = 200, description = "By code", body = Paginated<Band>))
 )]
 #[get("/salary-bands")]
-pub async fn list_bands(state: Data<AppState>, actor: Actor) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(salary::list_bands(&state.db, &actor).await?))
+pub async fn list_bands(
+    state: Data<AppState>,
+    actor: Actor,
+    page: Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    page_of(
+        page.limit,
+        page.cursor.as_deref(),
+        salary::list_bands(&state.db, &actor).await?,
+        |x| x.id.clone(),
+    )
 }
 
 /// A band with its pay tables.
@@ -144,9 +157,9 @@ pub async fn add_pay_table(
 #[utoipa::path(
     tag = "pay",
     security(("bearer" = [])),
-    params(("id" = String, Path, format = Uuid, description = "The worker")),
+    params(PageQuery, ("id" = String, Path, format = Uuid, description = "The worker")),
     responses(
-        (status = 200, description = "Oldest first", body = Vec<SalaryPeriod>),
+        (status = 200, description = "Oldest first", body = Paginated<SalaryPeriod>),
         (status = 403, description = "Pay is not yours to see", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -155,8 +168,14 @@ pub async fn salary_history(
     state: Data<AppState>,
     actor: Actor,
     id: Path<UserId>,
+    page: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(history::history(&state.db, &actor, id.into_inner()).await?))
+    page_of(
+        page.limit,
+        page.cursor.as_deref(),
+        history::history(&state.db, &actor, id.into_inner()).await?,
+        |x| x.id.clone(),
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -247,16 +266,22 @@ pub async fn record_appraisal(
 #[utoipa::path(
     tag = "pay",
     security(("bearer" = [])),
-    params(("id" = String, Path, format = Uuid, description = "The worker")),
-    responses((status = 200, description = "Latest first", body = Vec<Appraisal>))
+    params(PageQuery, ("id" = String, Path, format = Uuid, description = "The worker")),
+    responses((status = 200, description = "Latest first", body = Paginated<Appraisal>))
 )]
 #[get("/workers/{id}/appraisals")]
 pub async fn list_appraisals(
     state: Data<AppState>,
     actor: Actor,
     id: Path<UserId>,
+    page: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(steps::list_appraisals(&state.db, &actor, id.into_inner()).await?))
+    page_of(
+        page.limit,
+        page.cursor.as_deref(),
+        steps::list_appraisals(&state.db, &actor, id.into_inner()).await?,
+        |x| x.id.clone(),
+    )
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -265,6 +290,10 @@ pub async fn list_appraisals(
 pub struct PayStepQuery {
     /// Steps due within this many days (0 to 366, default 90); overdue ones are included.
     pub within_days: Option<u32>,
+    /// Items per page: 1 to 200, default 50.
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// Pay steps due soon in your organisation, each met or not with reasons (programme
@@ -273,7 +302,7 @@ pub struct PayStepQuery {
     tag = "pay",
     security(("bearer" = [])),
     params(PayStepQuery),
-    responses((status = 200, description = "Earliest first", body = Vec<DueStep>))
+    responses((status = 200, description = "Earliest first", body = Paginated<DueStep>))
 )]
 #[get("/pay-steps")]
 pub async fn list_pay_steps(
@@ -282,5 +311,10 @@ pub async fn list_pay_steps(
     query: Query<PayStepQuery>,
 ) -> AppResult<HttpResponse> {
     let within = query.within_days.unwrap_or(90);
-    Ok(HttpResponse::Ok().json(steps::list_due(&state.db, &actor, within).await?))
+    page_of(
+        query.limit,
+        query.cursor.as_deref(),
+        steps::list_due(&state.db, &actor, within).await?,
+        |x| x.worker_id.to_db(),
+    )
 }

@@ -5,13 +5,14 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::page_of;
 use super::respond::{created, versioned};
 use crate::db::workers::WorkerFilter;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::Actor;
 use crate::ids::UserId;
-use crate::pagination::{Page, Paginated};
+use crate::pagination::{Page, PageQuery, Paginated};
 use crate::state::AppState;
 use crate::workers::supervision::{
     self, SessionInput, SessionKind, SupervisionLog, SupervisionSession,
@@ -175,17 +176,22 @@ pub async fn update_worker(
 #[utoipa::path(
     tag = "workers",
     security(("bearer" = [])),
-    params(("id" = String, Path, format = Uuid)),
-    responses((status = 200, description = "Oldest first", body = Vec<SupervisorAssignment>))
+    params(PageQuery, ("id" = String, Path, format = Uuid)),
+    responses((status = 200, description = "Oldest first", body = Paginated<SupervisorAssignment>))
 )]
 #[get("/workers/{id}/supervisors")]
 pub async fn list_supervisor_history(
     state: Data<AppState>,
     actor: Actor,
     id: Path<UserId>,
+    page: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok()
-        .json(workers::supervisor_history(&state.db, &actor, id.into_inner()).await?))
+    page_of(
+        page.limit,
+        page.cursor.as_deref(),
+        workers::supervisor_history(&state.db, &actor, id.into_inner()).await?,
+        |x| x.id.clone(),
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
