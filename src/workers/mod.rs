@@ -47,8 +47,11 @@ impl WorkerStatus {
 pub struct Worker {
     /// The worker's user id.
     pub id: UserId,
+    /// The worker's name as their account gives it.
+    pub name: String,
     pub organisation_id: OrganisationId,
     pub supervisor_id: Option<UserId>,
+    pub supervisor_name: Option<String>,
     pub preferred_name: Option<String>,
     pub start_date: NaiveDate,
     pub status: WorkerStatus,
@@ -57,25 +60,46 @@ pub struct Worker {
     pub version: i32,
 }
 
-impl TryFrom<WorkerRow> for Worker {
-    type Error = AppError;
-    fn try_from(row: WorkerRow) -> AppResult<Self> {
-        Ok(Self {
-            id: UserId::from_db(&row.user_id)?,
-            organisation_id: OrganisationId::from_db(&row.organisation_id)?,
-            supervisor_id: row
-                .supervisor_id
-                .as_deref()
-                .map(UserId::from_db)
-                .transpose()?,
-            preferred_name: row.preferred_name,
-            start_date: row.start_date,
-            status: WorkerStatus::parse(&row.status)?,
-            created_at: row.created_at.and_utc(),
-            updated_at: row.updated_at.and_utc(),
-            version: row.version,
+/// Profiles with the names a person reads them by: one query for the names of every
+/// worker and supervisor among them.
+fn with_names(conn: &mut DbConn, rows: Vec<WorkerRow>) -> AppResult<Vec<Worker>> {
+    let Some(org) = rows.first().map(|r| r.organisation_id.clone()) else {
+        return Ok(vec![]);
+    };
+    let mut ids: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
+    ids.extend(rows.iter().filter_map(|r| r.supervisor_id.clone()));
+    let names: std::collections::HashMap<String, String> =
+        db::users::names_in_organisation(conn, &org, &ids)?
+            .into_iter()
+            .collect();
+    rows.into_iter()
+        .map(|row| {
+            Ok(Worker {
+                id: UserId::from_db(&row.user_id)?,
+                name: names.get(&row.user_id).cloned().unwrap_or_default(),
+                organisation_id: OrganisationId::from_db(&row.organisation_id)?,
+                supervisor_name: row
+                    .supervisor_id
+                    .as_ref()
+                    .and_then(|s| names.get(s).cloned()),
+                supervisor_id: row
+                    .supervisor_id
+                    .as_deref()
+                    .map(UserId::from_db)
+                    .transpose()?,
+                preferred_name: row.preferred_name,
+                start_date: row.start_date,
+                status: WorkerStatus::parse(&row.status)?,
+                created_at: row.created_at.and_utc(),
+                updated_at: row.updated_at.and_utc(),
+                version: row.version,
+            })
         })
-    }
+        .collect()
+}
+
+fn one_with_names(conn: &mut DbConn, row: WorkerRow) -> AppResult<Worker> {
+    with_names(conn, vec![row])?.pop().ok_or(AppError::NotFound)
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -273,15 +297,19 @@ pub async fn create_worker(db: &Database, actor: &Actor, new: NewWorker) -> AppR
             conn,
             Event::by(&actor, "worker.created", "worker").on(&user.id),
         )?;
-        Worker::try_from(db::workers::find(conn, &user.id)?.ok_or(AppError::NotFound)?)
+        let row = db::workers::find(conn, &user.id)?.ok_or(AppError::NotFound)?;
+        one_with_names(conn, row)
     })
     .await
 }
 
 pub async fn get_worker(db: &Database, actor: &Actor, id: UserId) -> AppResult<Worker> {
     let actor = actor.clone();
-    let (row, _) = db.run(move |conn| load_visible(conn, &actor, id)).await?;
-    Worker::try_from(row)
+    db.run(move |conn| {
+        let (row, _) = load_visible(conn, &actor, id)?;
+        one_with_names(conn, row)
+    })
+    .await
 }
 
 /// Lists workers: a manager their organisation's, a supervisor their supervisees, a worker
@@ -303,11 +331,15 @@ pub async fn list_workers(
         Role::Admin => return Err(AppError::Forbidden("Workers belong to organisations.")),
     }
     let (after, fetch) = (page.after.clone(), page.fetch());
-    let rows = db
-        .run(move |conn| Ok(db::workers::list(conn, &filter, after.as_deref(), fetch)?))
-        .await?;
-    page.finish(rows, |r| r.user_id.clone())
-        .try_map(Worker::try_from)
+    db.run(move |conn| {
+        let rows = db::workers::list(conn, &filter, after.as_deref(), fetch)?;
+        let page = page.finish(rows, |r| r.user_id.clone());
+        Ok(Paginated {
+            items: with_names(conn, page.items)?,
+            next_cursor: page.next_cursor,
+        })
+    })
+    .await
 }
 
 pub struct WorkerUpdate {
@@ -363,7 +395,8 @@ pub async fn update_worker(
             conn,
             Event::by(&actor, "worker.updated", "worker").on(&row.user_id),
         )?;
-        Worker::try_from(db::workers::find(conn, &row.user_id)?.ok_or(AppError::NotFound)?)
+        let row = db::workers::find(conn, &row.user_id)?.ok_or(AppError::NotFound)?;
+        one_with_names(conn, row)
     })
     .await
 }

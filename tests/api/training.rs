@@ -171,6 +171,32 @@ async fn profiles_are_kept_by_programme_managers(backend: Backend) {
         .map(|w| w["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids, vec![t.worker.user_id.clone()]);
+    // A list reads with names: the worker's and their supervisor's, as their accounts give them.
+    let name_of = |who: &Session| {
+        let token = who.access.clone();
+        async move {
+            app.get("/api/v1/me").token(&token).send().await.body["display_name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let first = &items(&supervisees)[0];
+    assert_eq!(first["name"], name_of(&t.worker).await.as_str());
+    assert_eq!(
+        first["supervisor_name"],
+        name_of(&t.supervisor).await.as_str()
+    );
+    let one = app
+        .get(&format!("/api/v1/workers/{}", t.colleague.user_id))
+        .token(&t.manager.access)
+        .send()
+        .await;
+    assert_eq!(one.body["name"], name_of(&t.colleague).await.as_str());
+    assert_eq!(
+        one.body["supervisor_name"],
+        name_of(&t.other_supervisor).await.as_str()
+    );
     assert_eq!(
         items(
             &app.get("/api/v1/workers")
