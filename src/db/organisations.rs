@@ -15,6 +15,8 @@ pub struct OrganisationRow {
     pub updated_at: NaiveDateTime,
     pub supervisors_see_pay: bool,
     pub wellbeing_contact_email: Option<String>,
+    /// Decides the proposals of an organisation's only programme manager.
+    pub second_approver_id: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<OrganisationRow> {
@@ -78,12 +80,14 @@ pub fn set_settings(
     id: &str,
     supervisors_see_pay: bool,
     wellbeing_contact_email: Option<&str>,
+    second_approver_id: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(organisations::table.find(id))
         .set((
             organisations::supervisors_see_pay.eq(supervisors_see_pay),
             organisations::wellbeing_contact_email.eq(wellbeing_contact_email),
+            organisations::second_approver_id.eq(second_approver_id),
             organisations::updated_at.eq(now),
         ))
         .execute(conn)

@@ -30,6 +30,8 @@ pub struct ProgressionRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `programme_manager` or `second_approver`, for a decision.
+    pub decided_as: Option<String>,
 }
 
 /// What a decision writes.
@@ -44,6 +46,24 @@ pub struct Decision {
     pub eligible_when_decided: bool,
     pub decision_snapshot: String,
     pub override_reason: Option<String>,
+    pub decided_as: String,
+}
+
+/// Withdraws a proposal that is still open; 0 when a decision came first.
+pub fn withdraw(conn: &mut DbConn, id: &str, by: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        progressions::table
+            .filter(progressions::id.eq(id))
+            .filter(progressions::status.eq("proposed")),
+    )
+    .set((
+        progressions::status.eq("withdrawn"),
+        progressions::decided_by.eq(by),
+        progressions::decided_at.eq(now),
+        progressions::version.eq(progressions::version + 1),
+        progressions::updated_at.eq(now),
+    ))
+    .execute(conn)
 }
 
 pub fn insert(conn: &mut DbConn, row: &ProgressionRow) -> QueryResult<usize> {

@@ -11,6 +11,7 @@ diesel::table! {
         updated_at -> Timestamp,
         supervisors_see_pay -> Bool,
         wellbeing_contact_email -> Nullable<Text>,
+        second_approver_id -> Nullable<Text>,
     }
 }
 
@@ -460,6 +461,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        decided_as -> Nullable<Text>,
     }
 }
 

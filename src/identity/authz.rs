@@ -163,6 +163,57 @@ pub fn own_organisation(actor: &Actor) -> AppResult<OrganisationId> {
     ))
 }
 
+/// In which capacity someone decides a progression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decider {
+    ProgrammeManager,
+    SecondApprover,
+}
+
+/// Who decides a progression: a programme manager of its organisation who did not propose
+/// it; or, when no such manager is active (an organisation with one, who proposed it), the
+/// second approver the organisation names (a supervisor of it, or an admin).
+pub fn progression_decider(
+    actor: &Actor,
+    proposer: &str,
+    second_approver: Option<&str>,
+    another_manager_is_active: bool,
+) -> AppResult<Decider> {
+    let me = actor.user_id.to_db();
+    if me == proposer {
+        return Err(AppError::Forbidden(
+            "You proposed this progression; someone else decides it.",
+        ));
+    }
+    match actor.role {
+        Role::ProgrammeManager => Ok(Decider::ProgrammeManager),
+        Role::Supervisor | Role::Admin if second_approver == Some(me.as_str()) => {
+            if another_manager_is_active {
+                Err(AppError::Forbidden(
+                    "Another programme manager decides this progression; the second approver \
+                     decides only the proposals of an organisation's one programme manager.",
+                ))
+            } else {
+                Ok(Decider::SecondApprover)
+            }
+        }
+        _ => Err(AppError::Forbidden(
+            "Programme managers decide progressions.",
+        )),
+    }
+}
+
+/// Who withdraws a proposal: whoever made it, or a programme manager of its organisation.
+pub fn can_withdraw_progression(actor: &Actor, proposer: &str) -> AppResult<()> {
+    if actor.user_id.to_db() == proposer || actor.role == Role::ProgrammeManager {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "The proposer or a programme manager withdraws a proposal.",
+        ))
+    }
+}
+
 /// Who has supervisees to list: supervisors (their own) and programme managers (everyone's).
 pub fn can_list_supervisees(actor: &Actor) -> AppResult<()> {
     match actor.role {

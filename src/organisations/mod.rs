@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::identity::Actor;
 use crate::identity::authz::{self, Scope};
 use crate::identity::values::parse_name;
-use crate::ids::OrganisationId;
+use crate::ids::{OrganisationId, UserId};
 use crate::pagination::{Page, Paginated};
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -64,6 +64,7 @@ where
                 updated_at: now,
                 supervisors_see_pay: false,
                 wellbeing_contact_email: None,
+                second_approver_id: None,
             },
         )?;
         let org = Organisation::try_from(row)?;
@@ -155,6 +156,10 @@ pub struct OrganisationSettings {
     /// urgent (an address; the email holds no health content).
     #[serde(default)]
     pub wellbeing_contact_email: Option<String>,
+    /// Decides the progressions proposed by the organisation's only programme manager: one of
+    /// its supervisors, or an admin. Recorded in each decision they take.
+    #[serde(default)]
+    pub second_approver_id: Option<UserId>,
 }
 
 /// Reads the settings (anyone in the organisation, admins).
@@ -170,6 +175,11 @@ pub async fn settings(
     Ok(OrganisationSettings {
         supervisors_see_pay: row.supervisors_see_pay,
         wellbeing_contact_email: row.wellbeing_contact_email,
+        second_approver_id: row
+            .second_approver_id
+            .as_deref()
+            .map(UserId::from_db)
+            .transpose()?,
     })
 }
 
@@ -205,14 +215,31 @@ pub async fn update_settings(
     let new = OrganisationSettings {
         supervisors_see_pay: new.supervisors_see_pay,
         wellbeing_contact_email: contact,
+        second_approver_id: new.second_approver_id,
     };
     let actor = actor.clone();
     db.write(move |conn| {
+        if let Some(approver) = new.second_approver_id {
+            let user = db::users::find(conn, &approver.to_db())?;
+            let fits = user.is_some_and(|u| {
+                u.active
+                    && (u.role == crate::identity::Role::Admin.as_str()
+                        || (u.role == crate::identity::Role::Supervisor.as_str()
+                            && u.organisation_id.as_deref() == Some(id.to_db().as_str())))
+            });
+            if !fits {
+                return Err(AppError::invalid(
+                    "second_approver_id",
+                    "must be an active supervisor of this organisation, or an admin",
+                ));
+            }
+        }
         if db::organisations::set_settings(
             conn,
             &id.to_db(),
             new.supervisors_see_pay,
             new.wellbeing_contact_email.as_deref(),
+            new.second_approver_id.map(|u| u.to_db()).as_deref(),
             db::now(),
         )? == 0
         {

@@ -31,6 +31,25 @@ pub enum Status {
     Proposed,
     Approved,
     Declined,
+    Withdrawn,
+}
+
+/// In which capacity a decision was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedAs {
+    ProgrammeManager,
+    /// The organisation's named second approver, for its one programme manager's proposal.
+    SecondApprover,
+}
+
+impl DecidedAs {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::ProgrammeManager => "programme_manager",
+            Self::SecondApprover => "second_approver",
+        }
+    }
 }
 
 impl Status {
@@ -39,6 +58,7 @@ impl Status {
             Self::Proposed => "proposed",
             Self::Approved => "approved",
             Self::Declined => "declined",
+            Self::Withdrawn => "withdrawn",
         }
     }
 }
@@ -69,6 +89,8 @@ pub struct Progression {
     pub decision_eligibility: Option<Eligibility>,
     /// Present when approved although not eligible: why.
     pub override_reason: Option<String>,
+    /// For a decision: as a programme manager or as the organisation's second approver.
+    pub decided_as: Option<DecidedAs>,
     pub version: i32,
 }
 
@@ -84,7 +106,13 @@ impl TryFrom<ProgressionRow> for Progression {
             status: match row.status.as_str() {
                 "approved" => Status::Approved,
                 "declined" => Status::Declined,
+                "withdrawn" => Status::Withdrawn,
                 _ => Status::Proposed,
+            },
+            decided_as: match row.decided_as.as_deref() {
+                Some("programme_manager") => Some(DecidedAs::ProgrammeManager),
+                Some("second_approver") => Some(DecidedAs::SecondApprover),
+                _ => None,
             },
             proposed_by: UserId::from_db(&row.proposed_by)?,
             proposed_at: row.created_at.and_utc(),
@@ -180,6 +208,7 @@ pub async fn propose(
             version: 1,
             created_at: now,
             updated_at: now,
+            decided_as: None,
         };
         db::progressions::insert(conn, &new)?;
         audit::record(
@@ -191,21 +220,42 @@ pub async fn propose(
     .await
 }
 
-/// A proposal of the programme manager's organisation, with its worker.
+/// A proposal the caller may see: of their organisation, or (an admin) of one that names
+/// them its second approver. Anyone else gets 404, as for any other organisation's record.
+fn load_visible_proposal(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<(ProgressionRow, crate::db::organisations::OrganisationRow)> {
+    let row = db::progressions::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let org = db::organisations::find(conn, &row.organisation_id)?.ok_or(AppError::NotFound)?;
+    let mine = actor.organisation_id.map(|o| o.to_db()) == Some(row.organisation_id.clone());
+    let named = org.second_approver_id.as_deref() == Some(actor.user_id.to_db().as_str());
+    if !mine && !(actor.role == Role::Admin && named) {
+        return Err(AppError::NotFound);
+    }
+    Ok((row, org))
+}
+
+/// A proposal the caller may decide, with its worker and the capacity they decide in.
 fn load_for_decision(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
-) -> AppResult<(ProgressionRow, WorkerRow)> {
-    let org = authz::own_organisation_as_manager(actor, "Programme managers decide progressions.")?;
-    let row = db::progressions::find(conn, id)?
-        .filter(|p| p.organisation_id == org.to_db())
-        .ok_or(AppError::NotFound)?;
-    if row.proposed_by == actor.user_id.to_db() {
-        return Err(AppError::Forbidden(
-            "You proposed this progression; another programme manager decides it.",
-        ));
-    }
+) -> AppResult<(ProgressionRow, WorkerRow, DecidedAs)> {
+    let (row, org) = load_visible_proposal(conn, actor, id)?;
+    let managers = db::users::active_with_role(conn, &org.id, Role::ProgrammeManager.as_str())?;
+    let another = managers.iter().any(|m| *m != row.proposed_by);
+    let decider = authz::progression_decider(
+        actor,
+        &row.proposed_by,
+        org.second_approver_id.as_deref(),
+        another,
+    )?;
+    let decided_as = match decider {
+        authz::Decider::ProgrammeManager => DecidedAs::ProgrammeManager,
+        authz::Decider::SecondApprover => DecidedAs::SecondApprover,
+    };
     if row.status != Status::Proposed.as_str() {
         return Err(AppError::conflict(format!(
             "This progression was {} already.",
@@ -213,7 +263,29 @@ fn load_for_decision(
         )));
     }
     let worker = db::workers::find(conn, &row.worker_id)?.ok_or(AppError::NotFound)?;
-    Ok((row, worker))
+    Ok((row, worker, decided_as))
+}
+
+/// Withdraws an open proposal (its proposer, or a programme manager of the organisation),
+/// so that a new one can be made; nothing of it is lost.
+pub async fn withdraw(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult<Progression> {
+    let actor = actor.clone();
+    db.write(move |conn| {
+        let (row, _) = load_visible_proposal(conn, &actor, &id.to_string())?;
+        authz::can_withdraw_progression(&actor, &row.proposed_by)?;
+        if db::progressions::withdraw(conn, &row.id, &actor.user_id.to_db(), db::now())? == 0 {
+            return Err(AppError::conflict(format!(
+                "This progression was {} already.",
+                row.status
+            )));
+        }
+        audit::record(
+            conn,
+            Event::by(&actor, "progression.withdrawn", "progression").on(&row.id),
+        )?;
+        Progression::try_from(db::progressions::find(conn, &row.id)?.ok_or(AppError::NotFound)?)
+    })
+    .await
 }
 
 pub struct Approval {
@@ -244,7 +316,7 @@ pub async fn approve(
     let mailer_in = mailer.clone();
     let decided = db
         .write(move |conn| {
-            let (row, worker) = load_for_decision(conn, &actor, &id.to_string())?;
+            let (row, worker, decided_as) = load_for_decision(conn, &actor, &id.to_string())?;
             let (position, judged) = judge_now(conn, &worker, today)?;
             if position.current.stage_id != row.from_stage_id
                 || judged.next_stage.id != row.to_stage_id
@@ -281,6 +353,7 @@ pub async fn approve(
                 decision_snapshot: snapshot(&judged)?,
                 // An override is recorded only when it overrode something.
                 override_reason: override_reason.filter(|_| !judged.eligible),
+                decided_as: decided_as.as_str().into(),
             };
             if db::progressions::decide(conn, &row.id, &decision, db::now())? == 0 {
                 return Err(AppError::conflict("This progression was decided at the same time."));
@@ -338,7 +411,7 @@ pub async fn decline(
     let mailer_in = mailer.clone();
     let decided = db
         .write(move |conn| {
-            let (row, worker) = load_for_decision(conn, &actor, &id.to_string())?;
+            let (row, worker, decided_as) = load_for_decision(conn, &actor, &id.to_string())?;
             let today = Utc::now().date_naive();
             let judged = match judge_now(conn, &worker, today) {
                 Ok((_, judged)) => judged,
@@ -355,6 +428,7 @@ pub async fn decline(
                 eligible_when_decided: judged.eligible,
                 decision_snapshot: snapshot(&judged)?,
                 override_reason: None,
+                decided_as: decided_as.as_str().into(),
             };
             if db::progressions::decide(conn, &row.id, &decision, db::now())? == 0 {
                 return Err(AppError::conflict(

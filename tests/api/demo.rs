@@ -1,6 +1,7 @@
 //! `peerpath seed-demo`: loads the demonstration organisation once, only into an empty
 //! database, never in production.
 
+use diesel::{QueryDsl, RunQueryDsl};
 use std::process::{Command, Output};
 
 use crate::both_backends;
@@ -56,6 +57,20 @@ async fn the_demo_loads_once_with_a_realistic_history(backend: Backend) {
         .send()
         .await;
     assert_eq!(workers.body["items"].as_array().unwrap().len(), 6);
+    // The README lists every demo account a newcomer can sign in as.
+    let readme = include_str!("../../README.md");
+    let accounts: Vec<String> = peerpath::db::schema::users::table
+        .select(peerpath::db::schema::users::email)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(accounts.len(), 10, "{accounts:?}");
+    for email in &accounts {
+        let local = email.split('@').next().unwrap();
+        assert!(
+            readme.contains(&format!("`{local}@`")),
+            "the README does not list the demo account {email}"
+        );
+    }
     // Peer support workers on band 3, advanced on band 4, peer case workers on band 5.
     let mut stages = vec![];
     for w in workers.body["items"].as_array().unwrap() {

@@ -781,6 +781,123 @@ async fn a_declined_proposal_keeps_its_reason(backend: Backend) {
         .assert_problem(403);
 }
 
+async fn settings(app: &TestApp, t: &Team, body: Value) -> Resp {
+    app.req(
+        actix_web::http::Method::PUT,
+        &format!("/api/v1/organisations/{}/settings", t.org),
+    )
+    .token(&t.manager.access)
+    .json(body)
+    .send()
+    .await
+}
+
+/// An organisation with one programme manager: a proposal of theirs can be withdrawn, and
+/// is decided by the second approver the organisation names, recorded in the decision.
+async fn the_only_manager_s_proposal_is_withdrawn_or_decided_by_the_second_approver(
+    backend: Backend,
+) {
+    let r = ready(backend).await;
+    let (t, app) = (&r.t, &r.t.app);
+    let w = &t.worker.user_id;
+    let first = propose(app, &t.manager, w).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let first = first.id();
+    let withdraw = |who: &Session, id: &str| {
+        let (token, path) = (
+            who.access.clone(),
+            format!("/api/v1/progressions/{id}/withdraw"),
+        );
+        async move { app.post(&path).token(&token).send().await }
+    };
+    withdraw(&t.worker, &first).await.assert_problem(403);
+    withdraw(&t.supervisor, &first).await.assert_problem(403);
+    withdraw(&t.outsider_manager, &first)
+        .await
+        .assert_problem(404);
+    let r1 = withdraw(&t.manager, &first).await;
+    assert_eq!(r1.status, 200, "{}", r1.text);
+    assert_eq!(r1.body["status"], "withdrawn");
+    assert_eq!(r1.body["decided_by"], t.manager.user_id.as_str());
+    withdraw(&t.manager, &first).await.assert_problem(409);
+    approve(app, &t.manager, &first, json!({}))
+        .await
+        .assert_problem(403);
+
+    // A new proposal may follow; without a second approver nobody else may decide it.
+    let id = propose(app, &t.manager, w).await.id();
+    approve(app, &t.manager, &id, json!({}))
+        .await
+        .assert_problem(403);
+    approve(app, &t.supervisor, &id, json!({}))
+        .await
+        .assert_problem(403);
+    approve(app, &t.admin, &id, json!({}))
+        .await
+        .assert_problem(404);
+
+    // The second approver is a supervisor of the organisation or an admin.
+    for bad in [
+        json!(t.worker.user_id),
+        json!(t.outsider_supervisor.user_id),
+        json!(uuid::Uuid::now_v7().to_string()),
+    ] {
+        let r = settings(
+            app,
+            t,
+            json!({"supervisors_see_pay": false, "second_approver_id": bad}),
+        )
+        .await;
+        r.assert_problem(422);
+        assert!(
+            r.body["errors"]["second_approver_id"].is_array(),
+            "{}",
+            r.text
+        );
+    }
+    let ok = settings(
+        app,
+        t,
+        json!({"supervisors_see_pay": false, "second_approver_id": t.other_supervisor.user_id}),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(
+        ok.body["second_approver_id"],
+        t.other_supervisor.user_id.as_str()
+    );
+
+    approve(app, &t.supervisor, &id, json!({}))
+        .await
+        .assert_problem(403);
+    let d = approve(app, &t.other_supervisor, &id, json!({})).await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    assert_eq!(d.body["status"], "approved");
+    assert_eq!(d.body["decided_by"], t.other_supervisor.user_id.as_str());
+    assert_eq!(d.body["decided_as"], "second_approver");
+    assert_eq!(
+        summary(app, &t.worker, w).await.body["stage"]["name"],
+        "Advanced peer support worker"
+    );
+
+    // With a second programme manager the second approver steps back.
+    let next = propose(app, &t.manager, w).await;
+    assert_eq!(next.status, 201, "{}", next.text);
+    let next = next.id();
+    let second = app.user(&t.admin, "programme_manager", Some(&t.org)).await;
+    approve(app, &t.other_supervisor, &next, json!({}))
+        .await
+        .assert_problem(403);
+    let d = app
+        .post(&format!("/api/v1/progressions/{next}/decline"))
+        .token(&second.access)
+        .json(json!({"reason": "After the module"}))
+        .send()
+        .await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    assert_eq!(d.body["decided_as"], "programme_manager");
+}
+
 fn queries(r: &Resp) -> u64 {
     let timing = r.header("server-timing").expect("a Server-Timing header");
     let desc = timing.split("desc=\"").nth(1).unwrap();
@@ -1091,6 +1208,7 @@ both_backends!(
     a_failed_approval_changes_nothing,
     approving_an_ineligible_worker_needs_an_override,
     a_declined_proposal_keeps_its_reason,
+    the_only_manager_s_proposal_is_withdrawn_or_decided_by_the_second_approver,
     the_summary_runs_a_fixed_number_of_queries,
     who_sees_the_pathway_and_pay,
 );

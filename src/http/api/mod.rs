@@ -112,6 +112,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(pathways::get_progression)
                 .service(pathways::approve_progression)
                 .service(pathways::decline_progression)
+                .service(pathways::withdraw_progression)
                 .service(pathways::start_pause)
                 .service(pathways::end_pause)
                 .service(pathways::list_pauses)

@@ -428,7 +428,8 @@ pub async fn approve_progression(
     Ok(HttpResponse::Ok().json(p))
 }
 
-/// Decline a proposal with a reason (a programme manager other than the proposer).
+/// Decline a proposal with a reason (a programme manager other than the proposer; or, for
+/// the proposal of an organisation's only programme manager, its named second approver).
 #[utoipa::path(
     tag = "pathways",
     security(("bearer" = [])),
@@ -455,6 +456,27 @@ pub async fn decline_progression(
     )
     .await?;
     Ok(HttpResponse::Ok().json(p))
+}
+
+/// Withdraw an open proposal (its proposer, or a programme manager of the organisation), so
+/// that another can be made. It stays in the worker's progressions as withdrawn.
+#[utoipa::path(
+    tag = "pathways",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "Withdrawn", body = Progression),
+        (status = 403, description = "Neither the proposer nor a programme manager", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Decided already", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/progressions/{id}/withdraw")]
+pub async fn withdraw_progression(
+    state: Data<AppState>,
+    actor: Actor,
+    id: Path<uuid::Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(progressions::withdraw(&state.db, &actor, id.into_inner()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
