@@ -347,10 +347,16 @@ pub async fn seed(
         .await?;
         competency_ids.push((c.id, *observed));
     }
-    // The second supervisor assesses FibroScans across the team.
-    let fibroscan = uuid::Uuid::parse_str(&competency_ids[4].0)
-        .map_err(|e| AppError::internal(e.to_string()))?;
-    framework::set_assessor(db, &manager, fibroscan, sup_b, true).await?;
+    // Both supervisors are trained assessors of what needs observed practice: only an
+    // assessor signs those off.
+    for (id, observed) in &competency_ids {
+        if *observed > 0 {
+            let id = uuid::Uuid::parse_str(id).map_err(|e| AppError::internal(e.to_string()))?;
+            for supervisor in [sup_a, sup_b] {
+                framework::set_assessor(db, &manager, id, supervisor, true).await?;
+            }
+        }
+    }
 
     let stages = seed_pathway(db, &manager, &module_codes, &competency_ids).await?;
 

@@ -11,7 +11,7 @@ use crate::audit::{self, Event};
 use crate::db::competencies::ObservationRow;
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::Actor;
+use crate::identity::{Actor, Role};
 use crate::ids::{OrganisationId, UserId};
 use crate::validation::{self, text};
 use crate::workers;
@@ -135,12 +135,31 @@ pub async fn list(
     let actor = actor.clone();
     let rows = db
         .run(move |conn| {
-            workers::load_visible(conn, &actor, worker)?;
-            Ok(db::competencies::list_observations(
+            // Those who may see the worker read all of them; an assessor who is not their
+            // supervisor reads those of the competencies they assess.
+            let only: Option<Vec<String>> = match workers::load_visible(conn, &actor, worker) {
+                Ok(_) => None,
+                Err(AppError::Forbidden(why)) if actor.role == Role::Supervisor => {
+                    let assessed = db::competencies::assessed_by(conn, &actor.user_id.to_db())?;
+                    if assessed.is_empty() {
+                        return Err(AppError::Forbidden(why));
+                    }
+                    Some(assessed)
+                }
+                Err(other) => return Err(other),
+            };
+            let rows = db::competencies::list_observations(
                 conn,
                 &worker.to_db(),
                 competency.map(|c| c.to_string()).as_deref(),
-            )?)
+            )?;
+            Ok(match only {
+                None => rows,
+                Some(assessed) => rows
+                    .into_iter()
+                    .filter(|r| assessed.contains(&r.competency_id))
+                    .collect(),
+            })
         })
         .await?;
     rows.into_iter().map(Observation::try_from).collect()

@@ -397,6 +397,12 @@ pub async fn decide(
             Decision::SignOff(_) => {
                 let competency = framework::load(conn, &row.organisation_id, &row.competency_id)?;
                 let needed = i64::from(competency.observations_required);
+                // Observed practice is judged by those who hold the competency as assessors.
+                if needed > 0 && !db::competencies::is_assessor(conn, &competency.id, &actor.user_id.to_db())? {
+                    return Err(AppError::Forbidden(
+                        "This competency needs observed practice: only one of its assessors signs it off. You can still return the request.",
+                    ));
+                }
                 if needed > 0 {
                     let done = db::competencies::competent_observations(conn, &worker.user_id, &competency.id)?;
                     if done < needed {

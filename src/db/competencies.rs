@@ -109,6 +109,14 @@ pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
     diesel::delete(competencies::table.find(id)).execute(conn)
 }
 
+/// The competencies a user assesses.
+pub fn assessed_by(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<String>> {
+    competency_assessors::table
+        .filter(competency_assessors::user_id.eq(user_id))
+        .select(competency_assessors::competency_id)
+        .load(conn)
+}
+
 pub fn is_assessor(conn: &mut DbConn, competency_id: &str, user_id: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         competency_assessors::table

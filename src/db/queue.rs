@@ -15,16 +15,26 @@ use super::training::RecordRow;
 /// A queued item with the worker's name and the code and title of what it is about.
 pub type Named<T> = (T, String, String, String);
 
+/// Requests a supervisor may decide: their supervisees', and (never their own) those of the
+/// competencies they assess.
 pub fn pending_signoffs(
     conn: &mut DbConn,
     supervisor: &str,
     limit: i64,
 ) -> QueryResult<Vec<Named<SignoffRow>>> {
+    let assessed = super::competencies::assessed_by(conn, supervisor)?;
     competency_signoffs::table
         .inner_join(workers::table)
         .inner_join(competencies::table)
         .inner_join(users::table.on(users::id.eq(workers::user_id)))
-        .filter(workers::supervisor_id.eq(supervisor))
+        .filter(
+            workers::supervisor_id
+                .eq(supervisor)
+                .or(competency_signoffs::competency_id
+                    .eq_any(&assessed)
+                    .and(workers::user_id.ne(supervisor))
+                    .nullable()),
+        )
         .filter(competency_signoffs::status.eq("requested"))
         .order((
             competency_signoffs::created_at.asc(),
@@ -41,9 +51,17 @@ pub fn pending_signoffs(
 }
 
 pub fn count_pending_signoffs(conn: &mut DbConn, supervisor: &str) -> QueryResult<i64> {
+    let assessed = super::competencies::assessed_by(conn, supervisor)?;
     competency_signoffs::table
         .inner_join(workers::table)
-        .filter(workers::supervisor_id.eq(supervisor))
+        .filter(
+            workers::supervisor_id
+                .eq(supervisor)
+                .or(competency_signoffs::competency_id
+                    .eq_any(&assessed)
+                    .and(workers::user_id.ne(supervisor))
+                    .nullable()),
+        )
         .filter(competency_signoffs::status.eq("requested"))
         .count()
         .get_result(conn)

@@ -54,7 +54,7 @@ async fn observe(
         .await
 }
 
-async fn assessor(t: &Team, competency: &str, user: &Session) {
+pub async fn assessor(t: &Team, competency: &str, user: &Session) {
     let r = t
         .app
         .req(
@@ -256,6 +256,15 @@ async fn observed_competencies_need_enough_competent_observations(backend: Backe
     let app = &t.app;
     let id = competency(app, &t.manager, "DBS", 3).await;
     let signoff = ask(app, &t.worker, &id).await.id();
+    // Observed practice is signed off by an assessor only, even the worker's own supervisor.
+    let r = decide(app, &t.supervisor, &signoff).await;
+    r.assert_problem(403);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("assessors"),
+        "{}",
+        r.text
+    );
+    assessor(&t, &id, &t.supervisor).await;
     let r = decide(app, &t.supervisor, &signoff).await;
     r.assert_problem(422);
     assert_eq!(
@@ -583,6 +592,89 @@ async fn a_sign_off_may_carry_a_note_kept_in_its_history(backend: Backend) {
     );
 }
 
+/// An assessor sees the requests they may decide in their queue, beyond their supervisees,
+/// and reads the observations of the competencies they assess.
+async fn assessors_see_what_they_may_decide_and_the_observations_they_assess(backend: Backend) {
+    let t = team(backend).await;
+    let app = &t.app;
+    let fib = competency(app, &t.manager, "FIB", 1).await;
+    let plain = competency(app, &t.manager, "TALK", 0).await;
+    assessor(&t, &fib, &t.other_supervisor).await;
+    for c in [&fib, &plain] {
+        assert_eq!(ask(app, &t.worker, c).await.status, 201);
+    }
+    for (c, note) in [(&fib, "FIB-SEEN"), (&plain, "TALK-SEEN")] {
+        let r = app
+            .post(&format!(
+                "/api/v1/workers/{}/observations",
+                t.worker.user_id
+            ))
+            .token(&t.supervisor.access)
+            .json(
+                json!({"competency_id": c, "observed_on": Utc::now().date_naive(),
+                "outcome": "competent", "note": note}),
+            )
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let queue = |who: &Session| {
+        let token = who.access.clone();
+        async move {
+            app.get("/api/v1/supervisor-queue")
+                .token(&token)
+                .send()
+                .await
+        }
+    };
+    let theirs = queue(&t.other_supervisor).await;
+    assert_eq!(
+        theirs.body["counts"]["signoff_requests"], 1,
+        "{}",
+        theirs.text
+    );
+    assert_eq!(theirs.body["signoff_requests"][0]["competency_code"], "FIB");
+    assert_eq!(
+        queue(&t.supervisor).await.body["counts"]["signoff_requests"],
+        2
+    );
+    let bystander = app.user(&t.manager, "supervisor", Some(&t.org)).await;
+    assert_eq!(
+        queue(&bystander).await.body["counts"]["signoff_requests"],
+        0
+    );
+
+    let path = format!("/api/v1/workers/{}/observations", t.worker.user_id);
+    let seen = app
+        .get(&path)
+        .token(&t.other_supervisor.access)
+        .send()
+        .await;
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    assert!(
+        seen.text.contains("FIB-SEEN") && !seen.text.contains("TALK-SEEN"),
+        "{}",
+        seen.text
+    );
+    assert_eq!(seen.body["items"].as_array().unwrap().len(), 1);
+    app.get(&path)
+        .token(&bystander.access)
+        .send()
+        .await
+        .assert_problem(403);
+    app.get(&path)
+        .token(&t.outsider_supervisor.access)
+        .send()
+        .await
+        .assert_problem(404);
+    let all = app.get(&path).token(&t.supervisor.access).send().await;
+    assert_eq!(
+        all.body["items"].as_array().unwrap().len(),
+        2,
+        "the supervisor reads all"
+    );
+}
+
 async fn sign_off_history_is_append_only(backend: Backend) {
     let t = team(backend).await;
     let id = competency(&t.app, &t.manager, "AO", 0).await;
@@ -611,4 +703,5 @@ both_backends!(
     the_queue_follows_the_current_supervisor,
     sign_off_history_is_append_only,
     a_sign_off_may_carry_a_note_kept_in_its_history,
+    assessors_see_what_they_may_decide_and_the_observations_they_assess,
 );

@@ -331,6 +331,7 @@ async fn eligibility_explains_each_requirement(backend: Backend) {
         requirement(&s.body, "competency", Some(&l.observed))["reason"],
         "Competency FIBRO: sign-off requested, awaiting a decision; 2 of 2 observed practices recorded"
     );
+    crate::competencies::assessor(t, &l.observed, &t.supervisor).await;
     let r = app
         .post(&format!("/api/v1/signoffs/{signoff}/sign-off"))
         .token(&t.supervisor.access)
