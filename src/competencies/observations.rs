@@ -53,6 +53,8 @@ pub struct Observation {
     pub outcome: Outcome,
     pub note: String,
     pub created_at: DateTime<Utc>,
+    /// When a revoked sign-off set it aside: kept, but it no longer counts.
+    pub superseded_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<ObservationRow> for Observation {
@@ -67,6 +69,7 @@ impl TryFrom<ObservationRow> for Observation {
             outcome: Outcome::parse(&row.outcome)?,
             note: row.note,
             created_at: row.created_at.and_utc(),
+            superseded_at: row.superseded_at.map(|t| t.and_utc()),
         })
     }
 }
@@ -113,6 +116,7 @@ pub async fn record(
             outcome: input.outcome.as_str().into(),
             note,
             created_at: db::now(),
+            superseded_at: None,
         };
         db::competencies::insert_observation(conn, &row)?;
         audit::record(

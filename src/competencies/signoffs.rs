@@ -488,8 +488,15 @@ pub async fn withdraw(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult
     .await
 }
 
-/// A programme manager revokes a sign-off, with a reason.
-pub async fn revoke(db: &Database, actor: &Actor, id: uuid::Uuid, why: &str) -> AppResult<Signoff> {
+/// A programme manager revokes a sign-off, with a reason. The observations recorded so far
+/// stop counting toward a new request unless the manager says they still stand.
+pub async fn revoke(
+    db: &Database,
+    actor: &Actor,
+    id: uuid::Uuid,
+    why: &str,
+    observations_stand: bool,
+) -> AppResult<Signoff> {
     let note = reason(why)?;
     let actor = actor.clone();
     db.write(move |conn| {
@@ -510,6 +517,14 @@ pub async fn revoke(db: &Database, actor: &Actor, id: uuid::Uuid, why: &str) -> 
         )?;
         if moved == 0 {
             return Err(conflict(&row, "revoked"));
+        }
+        if !observations_stand {
+            db::competencies::supersede_observations(
+                conn,
+                &row.worker_id,
+                &row.competency_id,
+                db::now(),
+            )?;
         }
         record_event(conn, &row.id, &actor, "revoked", Some(&note))?;
         audit::record(conn, audit_event(&actor, "signoff.revoked", &row)?)?;

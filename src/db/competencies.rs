@@ -296,6 +296,25 @@ pub struct ObservationRow {
     pub outcome: String,
     pub note: String,
     pub created_at: NaiveDateTime,
+    /// Set aside by a revocation: kept, but no longer counted.
+    pub superseded_at: Option<NaiveDateTime>,
+}
+
+/// Sets aside the observations recorded so far of a worker's competency.
+pub fn supersede_observations(
+    conn: &mut DbConn,
+    worker_id: &str,
+    competency_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        observations::table
+            .filter(observations::worker_id.eq(worker_id))
+            .filter(observations::competency_id.eq(competency_id))
+            .filter(observations::superseded_at.is_null()),
+    )
+    .set(observations::superseded_at.eq(now))
+    .execute(conn)
 }
 
 pub fn insert_observation(conn: &mut DbConn, row: &ObservationRow) -> QueryResult<usize> {
@@ -329,6 +348,7 @@ pub fn competent_observations(
         .filter(observations::worker_id.eq(worker_id))
         .filter(observations::competency_id.eq(competency_id))
         .filter(observations::outcome.eq("competent"))
+        .filter(observations::superseded_at.is_null())
         .count()
         .get_result(conn)
 }
@@ -393,6 +413,7 @@ pub fn competent_counts(
         .filter(observations::worker_id.eq(worker_id))
         .filter(observations::competency_id.eq_any(competency_ids))
         .filter(observations::outcome.eq("competent"))
+        .filter(observations::superseded_at.is_null())
         .group_by(observations::competency_id)
         .select((observations::competency_id, diesel::dsl::count_star()))
         .load(conn)

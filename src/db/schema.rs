@@ -306,6 +306,7 @@ diesel::table! {
         outcome -> Text,
         note -> Text,
         created_at -> Timestamp,
+        superseded_at -> Nullable<Timestamp>,
     }
 }
 

@@ -675,6 +675,68 @@ async fn assessors_see_what_they_may_decide_and_the_observations_they_assess(bac
     );
 }
 
+/// Observations recorded before a sign-off was revoked do not count toward the next
+/// request, unless the revoking manager says they still stand.
+async fn a_revocation_sets_the_observations_aside_unless_they_stand(backend: Backend) {
+    let t = team(backend).await;
+    let app = &t.app;
+    for (code, stand) in [("OBS-A", false), ("OBS-B", true)] {
+        let id = competency(app, &t.manager, code, 1).await;
+        assessor(&t, &id, &t.supervisor).await;
+        assert_eq!(
+            observe(app, &t.supervisor, &t.worker, &id, "competent")
+                .await
+                .status,
+            201
+        );
+        let first = ask(app, &t.worker, &id).await.id();
+        assert_eq!(decide(app, &t.supervisor, &first).await.status, 200);
+        let r = app
+            .post(&format!("/api/v1/signoffs/{first}/revoke"))
+            .token(&t.manager.access)
+            .json(json!({"reason": "Assessed by someone not trained", "observations_stand": stand}))
+            .send()
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let seen = app
+            .get(&format!(
+                "/api/v1/workers/{}/observations?competency_id={id}",
+                t.worker.user_id
+            ))
+            .token(&t.supervisor.access)
+            .send()
+            .await;
+        assert_eq!(
+            seen.body["items"].as_array().unwrap().len(),
+            1,
+            "kept either way"
+        );
+        assert_eq!(seen.body["items"][0]["superseded_at"].is_string(), !stand);
+        let again = ask(app, &t.worker, &id).await.id();
+        let r = decide(app, &t.supervisor, &again).await;
+        if stand {
+            assert_eq!(
+                r.status, 200,
+                "{code}: the observations still stand: {}",
+                r.text
+            );
+        } else {
+            r.assert_problem(422);
+            assert_eq!(
+                r.body["errors"]["observations"][0],
+                "0 of 1 observed practices recorded; 1 more needed before sign-off"
+            );
+            assert_eq!(
+                observe(app, &t.supervisor, &t.worker, &id, "competent")
+                    .await
+                    .status,
+                201
+            );
+            assert_eq!(decide(app, &t.supervisor, &again).await.status, 200);
+        }
+    }
+}
+
 async fn sign_off_history_is_append_only(backend: Backend) {
     let t = team(backend).await;
     let id = competency(&t.app, &t.manager, "AO", 0).await;
@@ -704,4 +766,5 @@ both_backends!(
     sign_off_history_is_append_only,
     a_sign_off_may_carry_a_note_kept_in_its_history,
     assessors_see_what_they_may_decide_and_the_observations_they_assess,
+    a_revocation_sets_the_observations_aside_unless_they_stand,
 );

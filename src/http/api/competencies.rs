@@ -328,9 +328,22 @@ pub async fn withdraw_signoff(
     Ok(HttpResponse::Ok().json(signoffs::withdraw(&state.db, &actor, id.into_inner()).await?))
 }
 
-/// Revoke a sign-off with a reason (programme managers).
+/// Revoking a sign-off: why, and whether the observations recorded so far still count.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// Why, in words the person can act on (at most 1000 characters).
+    pub reason: String,
+    /// The observations recorded so far still count toward a new request (default: they
+    /// are kept but set aside).
+    #[serde(default)]
+    pub observations_stand: bool,
+}
+
+/// Revoke a sign-off with a reason (programme managers). The worker's observations of the
+/// competency are set aside (kept, no longer counted) unless `observations_stand`.
 #[utoipa::path(tag = "competencies", security(("bearer" = [])), params(("id" = String, Path, format = Uuid)),
-    request_body = ReasonRequest,
+    request_body = RevokeRequest,
     responses(
         (status = 200, description = "Revoked", body = Signoff),
         (status = 403, description = "Programme managers only", body = Problem, content_type = "application/problem+json"),
@@ -341,10 +354,19 @@ pub async fn revoke_signoff(
     state: Data<AppState>,
     actor: Actor,
     id: Path<uuid::Uuid>,
-    body: ApiJson<ReasonRequest>,
+    body: ApiJson<RevokeRequest>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok()
-        .json(signoffs::revoke(&state.db, &actor, id.into_inner(), &body.value.reason).await?))
+    let r = body.value;
+    Ok(HttpResponse::Ok().json(
+        signoffs::revoke(
+            &state.db,
+            &actor,
+            id.into_inner(),
+            &r.reason,
+            r.observations_stand,
+        )
+        .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -60,7 +60,11 @@ async fn signoffs_of(
 fn competent(seen: &[observations::Observation], competency: &str) -> i64 {
     let n = seen
         .iter()
-        .filter(|o| o.competency_id == competency && o.outcome == Outcome::Competent)
+        .filter(|o| {
+            o.competency_id == competency
+                && o.outcome == Outcome::Competent
+                && o.superseded_at.is_none()
+        })
         .count();
     i64::try_from(n).unwrap_or(i64::MAX)
 }
