@@ -19,12 +19,11 @@ pub struct QueueCounts {
     pub unverified_training: i64,
 }
 
-/// A sign-off request with what a person needs to read it.
+/// A sign-off request with what a person needs to read it (the sign-off carries the
+/// competency's code and title).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueuedSignoff {
     pub worker_name: String,
-    pub competency_code: String,
-    pub competency_title: String,
     #[serde(flatten)]
     pub signoff: Signoff,
 }
@@ -56,19 +55,14 @@ pub async fn supervisor_queue(db: &Database, actor: &Actor) -> AppResult<Supervi
     db.run(move |conn| {
         let (rows, names): (Vec<_>, Vec<_>) = db::queue::pending_signoffs(conn, &me, QUEUE_LIMIT)?
             .into_iter()
-            .map(|(row, name, code, title)| (row, (name, code, title)))
             .unzip();
         let signoffs = crate::competencies::signoffs::with_histories(conn, rows)?
             .into_iter()
             .zip(names)
-            .map(
-                |(signoff, (worker_name, competency_code, competency_title))| QueuedSignoff {
-                    worker_name,
-                    competency_code,
-                    competency_title,
-                    signoff,
-                },
-            )
+            .map(|(signoff, worker_name)| QueuedSignoff {
+                worker_name,
+                signoff,
+            })
             .collect();
         let training = db::queue::unverified_training(conn, &me, QUEUE_LIMIT)?
             .into_iter()

@@ -73,6 +73,8 @@ pub struct Signoff {
     pub worker_id: UserId,
     #[schema(value_type = String, format = Uuid)]
     pub competency_id: String,
+    pub competency_code: String,
+    pub competency_title: String,
     pub status: SignoffStatus,
     pub evidence: String,
     pub decided_by: Option<UserId>,
@@ -85,11 +87,17 @@ pub struct Signoff {
     pub history: Vec<SignoffEvent>,
 }
 
-fn to_signoff(row: SignoffRow, events: Vec<SignoffEventRow>) -> AppResult<Signoff> {
+fn to_signoff(
+    row: SignoffRow,
+    events: Vec<SignoffEventRow>,
+    (competency_code, competency_title): (String, String),
+) -> AppResult<Signoff> {
     Ok(Signoff {
         id: row.id,
         worker_id: UserId::from_db(&row.worker_id)?,
         competency_id: row.competency_id,
+        competency_code,
+        competency_title,
         status: SignoffStatus::parse(&row.status)?,
         evidence: row.evidence,
         decided_by: row.decided_by.as_deref().map(UserId::from_db).transpose()?,
@@ -112,7 +120,8 @@ fn to_signoff(row: SignoffRow, events: Vec<SignoffEventRow>) -> AppResult<Signof
     })
 }
 
-/// Sign-offs with their histories, read in one query whatever their number.
+/// Sign-offs with their histories and competency titles, read in two queries whatever their
+/// number.
 pub fn with_histories(conn: &mut DbConn, rows: Vec<SignoffRow>) -> AppResult<Vec<Signoff>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut by_signoff: std::collections::HashMap<String, Vec<SignoffEventRow>> =
@@ -123,10 +132,13 @@ pub fn with_histories(conn: &mut DbConn, rows: Vec<SignoffRow>) -> AppResult<Vec
             .or_default()
             .push(event);
     }
+    let competency_ids: Vec<String> = rows.iter().map(|r| r.competency_id.clone()).collect();
+    let titles = db::competencies::titles(conn, &competency_ids)?;
     rows.into_iter()
         .map(|row| {
             let events = by_signoff.remove(&row.id).unwrap_or_default();
-            to_signoff(row, events)
+            let title = titles.get(&row.competency_id).cloned().unwrap_or_default();
+            to_signoff(row, events, title)
         })
         .collect()
 }
@@ -134,7 +146,10 @@ pub fn with_histories(conn: &mut DbConn, rows: Vec<SignoffRow>) -> AppResult<Vec
 fn reload(conn: &mut DbConn, id: &str) -> AppResult<Signoff> {
     let row = db::competencies::find_signoff(conn, id)?.ok_or(AppError::NotFound)?;
     let events = db::competencies::events(conn, id)?;
-    to_signoff(row, events)
+    let title = db::competencies::titles(conn, std::slice::from_ref(&row.competency_id))?
+        .remove(&row.competency_id)
+        .unwrap_or_default();
+    to_signoff(row, events, title)
 }
 
 fn record_event(

@@ -109,6 +109,20 @@ pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
     diesel::delete(competencies::table.find(id)).execute(conn)
 }
 
+/// Codes and titles of competencies, by id.
+pub fn titles(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, (String, String)>> {
+    Ok(competencies::table
+        .filter(competencies::id.eq_any(ids))
+        .select((competencies::id, competencies::code, competencies::title))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, title)| (id, (code, title)))
+        .collect())
+}
+
 /// The competencies a user assesses.
 pub fn assessed_by(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<String>> {
     competency_assessors::table

@@ -1,18 +1,16 @@
 //! What waits for a supervisor: their supervisees' open sign-off requests and unverified
 //! training, oldest first. Joined on the worker's current supervisor, so a change of
-//! supervisor moves the queue at once, and on the worker's name and the competency's or
-//! module's code and title, so the queue reads without another query.
+//! supervisor moves the queue at once, and on the worker's name (and a training record's
+//! module code and title), so the queue reads without another query.
 
 use diesel::prelude::*;
 
 use super::DbConn;
 use super::competencies::SignoffRow;
-use super::schema::{
-    competencies, competency_signoffs, training_modules, training_records, users, workers,
-};
+use super::schema::{competency_signoffs, training_modules, training_records, users, workers};
 use super::training::RecordRow;
 
-/// A queued item with the worker's name and the code and title of what it is about.
+/// A queued training record with the worker's name and the module's code and title.
 pub type Named<T> = (T, String, String, String);
 
 /// Requests a supervisor may decide: their supervisees', and (never their own) those of the
@@ -21,11 +19,10 @@ pub fn pending_signoffs(
     conn: &mut DbConn,
     supervisor: &str,
     limit: i64,
-) -> QueryResult<Vec<Named<SignoffRow>>> {
+) -> QueryResult<Vec<(SignoffRow, String)>> {
     let assessed = super::competencies::assessed_by(conn, supervisor)?;
     competency_signoffs::table
         .inner_join(workers::table)
-        .inner_join(competencies::table)
         .inner_join(users::table.on(users::id.eq(workers::user_id)))
         .filter(
             workers::supervisor_id
@@ -41,12 +38,7 @@ pub fn pending_signoffs(
             competency_signoffs::id.asc(),
         ))
         .limit(limit)
-        .select((
-            SignoffRow::as_select(),
-            users::display_name,
-            competencies::code,
-            competencies::title,
-        ))
+        .select((SignoffRow::as_select(), users::display_name))
         .load(conn)
 }
 

@@ -580,6 +580,22 @@ async fn a_sign_off_may_carry_a_note_kept_in_its_history(backend: Backend) {
         Value::Null,
         "a note is not a return's reason"
     );
+    // A sign-off reads with its competency's code and title, alone and in a list.
+    assert_eq!(r.body["competency_code"], "NOTE");
+    assert_eq!(
+        r.body["competency_title"],
+        "Able to collect a dried blood spot sample"
+    );
+    let list = app
+        .get(&format!("/api/v1/workers/{}/signoffs", t.worker.user_id))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(
+        list.body["items"][0]["competency_code"], "NOTE",
+        "{}",
+        list.text
+    );
 
     // Without a body, as before.
     let other = competency(app, &t.manager, "BARE", 0).await;

@@ -50,7 +50,10 @@ pub async fn queue(state: Data<AppState>, signed_in: SignedIn, query: Query<Done
         .map(|q| Item {
             href: format!("/queue/signoffs/{}", q.signoff.id),
             worker: q.worker_name.clone(),
-            what: format!("{} {}", q.competency_code, q.competency_title),
+            what: format!(
+                "{} {}",
+                q.signoff.competency_code, q.signoff.competency_title
+            ),
             since: day(q.signoff.created_at.date_naive()),
         })
         .collect();
