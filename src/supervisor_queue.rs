@@ -28,12 +28,11 @@ pub struct QueuedSignoff {
     pub signoff: Signoff,
 }
 
-/// A training record with what a person needs to read it.
+/// A training record with what a person needs to read it (the record carries the module's
+/// code and title).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueuedTraining {
     pub worker_name: String,
-    pub module_code: String,
-    pub module_title: String,
     #[serde(flatten)]
     pub record: TrainingRecord,
 }
@@ -69,9 +68,7 @@ pub async fn supervisor_queue(db: &Database, actor: &Actor) -> AppResult<Supervi
             .map(|(row, worker_name, module_code, module_title)| {
                 Ok(QueuedTraining {
                     worker_name,
-                    module_code,
-                    module_title,
-                    record: TrainingRecord::try_from(row)?,
+                    record: TrainingRecord::from_row(row, (module_code, module_title))?,
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;

@@ -307,3 +307,21 @@ pub fn mandatory_modules(
         .select(ModuleRow::as_select())
         .load(conn)
 }
+
+/// Codes and titles of modules, by id.
+pub fn module_titles(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, (String, String)>> {
+    Ok(training_modules::table
+        .filter(training_modules::id.eq_any(ids))
+        .select((
+            training_modules::id,
+            training_modules::code,
+            training_modules::title,
+        ))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, title)| (id, (code, title)))
+        .collect())
+}

@@ -65,6 +65,8 @@ pub struct TrainingRecord {
     pub worker_id: UserId,
     #[schema(value_type = String, format = Uuid)]
     pub module_id: String,
+    pub module_code: String,
+    pub module_title: String,
     pub completed_on: NaiveDate,
     pub hours: f64,
     pub provider: String,
@@ -86,13 +88,18 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-impl TryFrom<RecordRow> for TrainingRecord {
-    type Error = AppError;
-    fn try_from(row: RecordRow) -> AppResult<Self> {
+impl TrainingRecord {
+    /// A record with its module's code and title.
+    pub(crate) fn from_row(
+        row: RecordRow,
+        (module_code, module_title): (String, String),
+    ) -> AppResult<Self> {
         Ok(Self {
             id: row.id,
             worker_id: UserId::from_db(&row.worker_id)?,
             module_id: row.module_id,
+            module_code,
+            module_title,
             completed_on: row.completed_on,
             hours: f64::from(row.minutes) / 60.0,
             provider: row.provider,
@@ -257,9 +264,25 @@ pub async fn log_training(
                 &row.organisation_id,
             )?,
         )?;
-        TrainingRecord::try_from(row)
+        titled_one(conn, row)
     })
     .await
+}
+
+/// Records with their modules' codes and titles: one query for a page.
+fn titled(conn: &mut DbConn, rows: Vec<RecordRow>) -> AppResult<Vec<TrainingRecord>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.module_id.clone()).collect();
+    let titles = db::training::module_titles(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            let title = titles.get(&row.module_id).cloned().unwrap_or_default();
+            TrainingRecord::from_row(row, title)
+        })
+        .collect()
+}
+
+fn titled_one(conn: &mut DbConn, row: RecordRow) -> AppResult<TrainingRecord> {
+    titled(conn, vec![row])?.pop().ok_or(AppError::NotFound)
 }
 
 /// Loads a record with its worker, if the caller may see it.
@@ -271,14 +294,15 @@ fn load(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<(RecordRow, Wor
 }
 
 fn reload(conn: &mut DbConn, id: &str) -> AppResult<TrainingRecord> {
-    TrainingRecord::try_from(db::training::find_record(conn, id)?.ok_or(AppError::NotFound)?)
+    let row = db::training::find_record(conn, id)?.ok_or(AppError::NotFound)?;
+    titled_one(conn, row)
 }
 
 pub async fn get_record(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult<TrainingRecord> {
     let actor = actor.clone();
     db.run(move |conn| {
         let (record, _, _) = load(conn, &actor, &id.to_string())?;
-        TrainingRecord::try_from(record)
+        titled_one(conn, record)
     })
     .await
 }
@@ -491,17 +515,14 @@ pub async fn list_records(
     }
     let actor = actor.clone();
     let (after, fetch) = (page.after.clone(), page.fetch());
-    let rows = db
-        .run(move |conn| {
-            workers::load_visible(conn, &actor, worker)?;
-            Ok(db::training::list_records(
-                conn,
-                &db_filter,
-                after.as_deref(),
-                fetch,
-            )?)
+    db.run(move |conn| {
+        workers::load_visible(conn, &actor, worker)?;
+        let rows = db::training::list_records(conn, &db_filter, after.as_deref(), fetch)?;
+        let page = page.finish(rows, |r| r.id.clone());
+        Ok(Paginated {
+            items: titled(conn, page.items)?,
+            next_cursor: page.next_cursor,
         })
-        .await?;
-    page.finish(rows, |r| r.id.clone())
-        .try_map(TrainingRecord::try_from)
+    })
+    .await
 }

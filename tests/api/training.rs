@@ -485,7 +485,29 @@ async fn a_worker_logs_and_their_supervisor_verifies(backend: Backend) {
     assert_eq!(r.body["status"], "logged");
     assert_eq!(r.body["expires_on"], "2027-03-03");
     assert_eq!(r.body["hours"], 2.5);
+    assert_eq!(
+        r.body["module_code"], "HCV-05",
+        "a record reads with its module"
+    );
+    assert!(
+        r.body["module_title"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
     let rec = r.id();
+    let listed = app
+        .get(&format!(
+            "/api/v1/workers/{}/training-records",
+            t.worker.user_id
+        ))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(
+        listed.body["items"][0]["module_code"], "HCV-05",
+        "{}",
+        listed.text
+    );
     // Others cannot log for the worker.
     for other in [&t.colleague, &t.supervisor, &t.manager] {
         app.post(&format!(

@@ -40,7 +40,7 @@ pub async fn queue(state: Data<AppState>, signed_in: SignedIn, query: Query<Done
         .map(|q| Item {
             href: format!("/queue/training/{}", q.record.id),
             worker: q.worker_name.clone(),
-            what: format!("{} {}", q.module_code, q.module_title),
+            what: format!("{} {}", q.record.module_code, q.record.module_title),
             since: day(q.record.created_at.date_naive()),
         })
         .collect();
