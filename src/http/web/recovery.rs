@@ -144,16 +144,22 @@ pub struct CheckinForm {
     notes_shared: String,
 }
 
-fn checkin_form(form: &CheckinForm, errors: FormErrors) -> View {
-    let risks: Vec<Value> = [Risk::None, Risk::Low, Risk::Raised, Risk::Urgent]
+/// The risk and wellbeing choices of a check-in form, the risks in the given words.
+fn checkin_choices(words: fn(Risk) -> &'static str) -> (Vec<Value>, Vec<Value>) {
+    let risks = [Risk::None, Risk::Low, Risk::Raised, Risk::Urgent]
         .iter()
-        .map(|r| context! { value => r.as_str(), label => risk_words(*r) })
+        .map(|r| context! { value => r.as_str(), label => words(*r) })
         .collect();
-    let scores: Vec<Value> = WELLBEING
+    let scores = WELLBEING
         .iter()
         .enumerate()
         .map(|(i, label)| context! { value => (i + 1).to_string(), label => label })
         .collect();
+    (risks, scores)
+}
+
+fn checkin_form(form: &CheckinForm, errors: FormErrors) -> View {
+    let (risks, scores) = checkin_choices(risk_words);
     let view = View::new(
         "checkin_form.html",
         "Record a check-in",
@@ -734,15 +740,7 @@ fn risk_words_about(risk: Risk) -> &'static str {
 /// The supervisor's form for a check-in held together: no "who was there" (both were) and no
 /// call request (they are talking); the words start shared and the worker decides after.
 fn together_form(worker: UserId, name: &str, form: &CheckinForm, errors: FormErrors) -> View {
-    let risks: Vec<Value> = [Risk::None, Risk::Low, Risk::Raised, Risk::Urgent]
-        .iter()
-        .map(|r| context! { value => r.as_str(), label => risk_words_about(*r) })
-        .collect();
-    let scores: Vec<Value> = WELLBEING
-        .iter()
-        .enumerate()
-        .map(|(i, label)| context! { value => (i + 1).to_string(), label => label })
-        .collect();
+    let (risks, scores) = checkin_choices(risk_words_about);
     View::new(
         "supervisee_checkin_form.html",
         format!("Record a check-in with {name}"),
