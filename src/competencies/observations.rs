@@ -48,6 +48,8 @@ pub struct Observation {
     pub worker_id: UserId,
     #[schema(value_type = String, format = Uuid)]
     pub competency_id: String,
+    pub competency_code: String,
+    pub competency_title: String,
     pub observer_id: UserId,
     pub observed_on: NaiveDate,
     pub outcome: Outcome,
@@ -57,13 +59,17 @@ pub struct Observation {
     pub superseded_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<ObservationRow> for Observation {
-    type Error = AppError;
-    fn try_from(row: ObservationRow) -> AppResult<Self> {
+impl Observation {
+    fn from_row(
+        row: ObservationRow,
+        (competency_code, competency_title): (String, String),
+    ) -> AppResult<Self> {
         Ok(Self {
             id: row.id,
             worker_id: UserId::from_db(&row.worker_id)?,
             competency_id: row.competency_id,
+            competency_code,
+            competency_title,
             observer_id: UserId::from_db(&row.observer_id)?,
             observed_on: row.observed_on,
             outcome: Outcome::parse(&row.outcome)?,
@@ -125,7 +131,8 @@ pub async fn record(
                 .on(&row.id)
                 .in_org(Some(OrganisationId::from_db(&row.organisation_id)?)),
         )?;
-        Observation::try_from(row)
+        let title = (competency.code.clone(), competency.title.clone());
+        Observation::from_row(row, title)
     })
     .await
 }
@@ -157,14 +164,22 @@ pub async fn list(
                 &worker.to_db(),
                 competency.map(|c| c.to_string()).as_deref(),
             )?;
-            Ok(match only {
+            let rows: Vec<ObservationRow> = match only {
                 None => rows,
                 Some(assessed) => rows
                     .into_iter()
                     .filter(|r| assessed.contains(&r.competency_id))
                     .collect(),
-            })
+            };
+            let ids: Vec<String> = rows.iter().map(|r| r.competency_id.clone()).collect();
+            let titles = db::competencies::titles(conn, &ids)?;
+            rows.into_iter()
+                .map(|row| {
+                    let title = titles.get(&row.competency_id).cloned().unwrap_or_default();
+                    Observation::from_row(row, title)
+                })
+                .collect::<AppResult<Vec<_>>>()
         })
         .await?;
-    rows.into_iter().map(Observation::try_from).collect()
+    Ok(rows)
 }

@@ -673,6 +673,10 @@ async fn assessors_see_what_they_may_decide_and_the_observations_they_assess(bac
         seen.text
     );
     assert_eq!(seen.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        seen.body["items"][0]["competency_code"], "FIB",
+        "read with its competency"
+    );
     app.get(&path)
         .token(&bystander.access)
         .send()
