@@ -302,3 +302,16 @@ pub fn correct_current(
     ))
     .execute(conn)
 }
+
+/// Stage names, by id.
+pub fn stage_names(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    Ok(pathway_stages::table
+        .filter(pathway_stages::id.eq_any(ids))
+        .select((pathway_stages::id, pathway_stages::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -68,8 +68,10 @@ pub struct Progression {
     #[schema(value_type = String, format = Uuid)]
     pub id: String,
     pub worker_id: UserId,
+    pub worker_name: String,
     #[schema(value_type = String, format = Uuid)]
     pub from_stage_id: String,
+    pub from_stage_name: String,
     #[schema(value_type = String, format = Uuid)]
     pub to_stage_id: String,
     pub to_stage_name: String,
@@ -94,15 +96,53 @@ pub struct Progression {
     pub version: i32,
 }
 
-impl TryFrom<ProgressionRow> for Progression {
-    type Error = AppError;
-    fn try_from(row: ProgressionRow) -> AppResult<Self> {
+/// Progressions with the names a person reads them by: two queries for a page.
+fn named(conn: &mut DbConn, rows: Vec<ProgressionRow>) -> AppResult<Vec<Progression>> {
+    let Some(org) = rows.first().map(|r| r.organisation_id.clone()) else {
+        return Ok(vec![]);
+    };
+    let workers: Vec<String> = rows.iter().map(|r| r.worker_id.clone()).collect();
+    let stages: Vec<String> = rows.iter().map(|r| r.from_stage_id.clone()).collect();
+    let names: std::collections::HashMap<String, String> =
+        db::users::names_in_organisation(conn, &org, &workers)?
+            .into_iter()
+            .collect();
+    let stage_names = db::pathways::stage_names(conn, &stages)?;
+    rows.into_iter()
+        .map(|row| {
+            let worker = names.get(&row.worker_id).cloned().unwrap_or_default();
+            let stage = stage_names
+                .get(&row.from_stage_id)
+                .cloned()
+                .unwrap_or_default();
+            Progression::from_row(row, worker, stage)
+        })
+        .collect()
+}
+
+fn reload(conn: &mut DbConn, id: &str) -> AppResult<Progression> {
+    let row = db::progressions::find(conn, id)?.ok_or(AppError::NotFound)?;
+    named_one(conn, row)
+}
+
+fn named_one(conn: &mut DbConn, row: ProgressionRow) -> AppResult<Progression> {
+    named(conn, vec![row])?.pop().ok_or(AppError::NotFound)
+}
+
+impl Progression {
+    fn from_row(
+        row: ProgressionRow,
+        worker_name: String,
+        from_stage_name: String,
+    ) -> AppResult<Self> {
         let parse = |s: &str| {
             serde_json::from_str::<Eligibility>(s)
                 .map_err(|_| AppError::internal("a progression snapshot does not parse"))
         };
         Ok(Self {
             worker_id: UserId::from_db(&row.worker_id)?,
+            worker_name,
+            from_stage_name,
             status: match row.status.as_str() {
                 "approved" => Status::Approved,
                 "declined" => Status::Declined,
@@ -215,7 +255,7 @@ pub async fn propose(
             conn,
             Event::by(&actor, "progression.proposed", "progression").on(&new.id),
         )?;
-        Progression::try_from(new)
+        named_one(conn, new)
     })
     .await
 }
@@ -284,7 +324,7 @@ pub async fn withdraw(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult
             conn,
             Event::by(&actor, "progression.withdrawn", "progression").on(&row.id),
         )?;
-        Progression::try_from(db::progressions::find(conn, &row.id)?.ok_or(AppError::NotFound)?)
+        reload(conn, &row.id)
     })
     .await
 }
@@ -392,7 +432,7 @@ pub async fn approve(
                 Event::by(&actor, "progression.approved", "progression").on(&row.id),
             )?;
             tell(conn, &mailer_in, &worker, &next.name, true, Some(effective_on), &row.id)?;
-            Progression::try_from(db::progressions::find(conn, &row.id)?.ok_or(AppError::NotFound)?)
+            reload(conn, &row.id)
         })
         .await?;
     mailer.wake();
@@ -449,7 +489,7 @@ pub async fn decline(
                 None,
                 &row.id,
             )?;
-            Progression::try_from(db::progressions::find(conn, &row.id)?.ok_or(AppError::NotFound)?)
+            reload(conn, &row.id)
         })
         .await?;
     mailer.wake();
@@ -505,7 +545,7 @@ pub async fn get(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult<Prog
                 "Progressions belong to the organisation.",
             ));
         }
-        Progression::try_from(row)
+        named_one(conn, row)
     })
     .await
 }
@@ -526,23 +566,25 @@ pub async fn list(
     }
     let actor = actor.clone();
     let (after, fetch) = (page.after.clone(), page.fetch());
-    let rows = db
-        .run(move |conn| {
-            if let Some(w) = worker {
-                workers::load_visible(conn, &actor, w)?;
-            }
-            Ok(db::progressions::list(
-                conn,
-                &ProgressionFilter {
-                    organisation_id: org.to_db(),
-                    worker_id: worker.map(|w| w.to_db()),
-                    status: status.map(|s| s.as_str().to_string()),
-                },
-                after.as_deref(),
-                fetch,
-            )?)
+    db.run(move |conn| {
+        if let Some(w) = worker {
+            workers::load_visible(conn, &actor, w)?;
+        }
+        let rows = db::progressions::list(
+            conn,
+            &ProgressionFilter {
+                organisation_id: org.to_db(),
+                worker_id: worker.map(|w| w.to_db()),
+                status: status.map(|s| s.as_str().to_string()),
+            },
+            after.as_deref(),
+            fetch,
+        )?;
+        let page = page.finish(rows, |r| r.id.clone());
+        Ok(Paginated {
+            items: named(conn, page.items)?,
+            next_cursor: page.next_cursor,
         })
-        .await?;
-    page.finish(rows, |r| r.id.clone())
-        .try_map(Progression::try_from)
+    })
+    .await
 }

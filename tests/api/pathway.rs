@@ -877,6 +877,26 @@ async fn the_only_manager_s_proposal_is_withdrawn_or_decided_by_the_second_appro
     assert_eq!(d.body["decided_by"], t.other_supervisor.user_id.as_str());
     assert_eq!(d.body["decided_as"], "second_approver");
     assert_eq!(
+        d.body["from_stage_name"], "Peer support worker",
+        "read with names"
+    );
+    let me = app.get("/api/v1/me").token(&t.worker.access).send().await;
+    assert_eq!(d.body["worker_name"], me.body["display_name"]);
+    let listed = app
+        .get("/api/v1/progressions")
+        .token(&t.manager.access)
+        .send()
+        .await;
+    assert!(
+        listed.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["worker_name"] == me.body["display_name"]),
+        "{}",
+        listed.text
+    );
+    assert_eq!(
         summary(app, &t.worker, w).await.body["stage"]["name"],
         "Advanced peer support worker"
     );
