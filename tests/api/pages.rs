@@ -612,7 +612,50 @@ async fn every_email_leads_to_a_page_its_reader_can_open(backend: Backend) {
     let worker = app.session(crate::browser::WORKER, pw).await;
     let supervisor = app.session(crate::browser::SUPERVISOR, pw).await;
     let manager = app.session("priya.manager@demo.peerpath.invalid", pw).await;
-    // A rejection, a call request and a progression decision, on top of the demo's emails.
+    // The demo's history sends no email: a sign-off asked for and one decided, a rejection, a
+    // call request and a progression decision make today's.
+    let newcomer = app.session(crate::browser::NEW_WORKER, pw).await;
+    let theirs = app.session(crate::browser::ASSESSOR, pw).await;
+    let asked: Vec<String> = app
+        .get(&format!(
+            "/api/v1/workers/{}/signoffs?limit=200",
+            newcomer.user_id
+        ))
+        .token(&newcomer.access)
+        .send()
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["competency_id"].as_str().unwrap().to_string())
+        .collect();
+    let fresh = app
+        .get("/api/v1/competencies?limit=200")
+        .token(&newcomer.access)
+        .send()
+        .await
+        .body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .find(|c| !asked.contains(c))
+        .expect("a competency the worker has not asked for");
+    let r = app
+        .post(&format!("/api/v1/workers/{}/signoffs", newcomer.user_id))
+        .token(&newcomer.access)
+        .json(json!({"competency_id": fresh, "evidence": "Practice log"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app
+        .post(&format!("/api/v1/signoffs/{}/return", r.id()))
+        .token(&theirs.access)
+        .json(json!({"reason": "Add the clinic dates"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
     let queue = app
         .get("/api/v1/supervisor-queue")
         .token(&supervisor.access)
