@@ -52,9 +52,11 @@ pub async fn supervisor_queue(db: &Database, actor: &Actor) -> AppResult<Supervi
     }
     let me = actor.user_id.to_db();
     db.run(move |conn| {
-        let (rows, names): (Vec<_>, Vec<_>) = db::queue::pending_signoffs(conn, &me, QUEUE_LIMIT)?
-            .into_iter()
-            .unzip();
+        let assessed = db::competencies::assessed_by(conn, &me)?;
+        let (rows, names): (Vec<_>, Vec<_>) =
+            db::queue::pending_signoffs(conn, &me, &assessed, QUEUE_LIMIT)?
+                .into_iter()
+                .unzip();
         let signoffs = crate::competencies::signoffs::with_histories(conn, rows)?
             .into_iter()
             .zip(names)
@@ -74,7 +76,7 @@ pub async fn supervisor_queue(db: &Database, actor: &Actor) -> AppResult<Supervi
             .collect::<AppResult<Vec<_>>>()?;
         Ok(SupervisorQueue {
             counts: QueueCounts {
-                signoff_requests: db::queue::count_pending_signoffs(conn, &me)?,
+                signoff_requests: db::queue::count_pending_signoffs(conn, &me, &assessed)?,
                 unverified_training: db::queue::count_unverified_training(conn, &me)?,
             },
             signoff_requests: signoffs,

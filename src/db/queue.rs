@@ -11,16 +11,17 @@ use super::schema::{competency_signoffs, training_modules, training_records, use
 use super::training::RecordRow;
 
 /// A queued training record with the worker's name and the module's code and title.
-pub type Named<T> = (T, String, String, String);
+pub type NamedRecord = (RecordRow, String, String, String);
 
 /// Requests a supervisor may decide: their supervisees', and (never their own) those of the
 /// competencies they assess.
+/// `assessed`: the competencies the supervisor assesses (`competencies::assessed_by`).
 pub fn pending_signoffs(
     conn: &mut DbConn,
     supervisor: &str,
+    assessed: &[String],
     limit: i64,
 ) -> QueryResult<Vec<(SignoffRow, String)>> {
-    let assessed = super::competencies::assessed_by(conn, supervisor)?;
     competency_signoffs::table
         .inner_join(workers::table)
         .inner_join(users::table.on(users::id.eq(workers::user_id)))
@@ -28,7 +29,7 @@ pub fn pending_signoffs(
             workers::supervisor_id
                 .eq(supervisor)
                 .or(competency_signoffs::competency_id
-                    .eq_any(&assessed)
+                    .eq_any(assessed)
                     .and(workers::user_id.ne(supervisor))
                     .nullable()),
         )
@@ -42,15 +43,18 @@ pub fn pending_signoffs(
         .load(conn)
 }
 
-pub fn count_pending_signoffs(conn: &mut DbConn, supervisor: &str) -> QueryResult<i64> {
-    let assessed = super::competencies::assessed_by(conn, supervisor)?;
+pub fn count_pending_signoffs(
+    conn: &mut DbConn,
+    supervisor: &str,
+    assessed: &[String],
+) -> QueryResult<i64> {
     competency_signoffs::table
         .inner_join(workers::table)
         .filter(
             workers::supervisor_id
                 .eq(supervisor)
                 .or(competency_signoffs::competency_id
-                    .eq_any(&assessed)
+                    .eq_any(assessed)
                     .and(workers::user_id.ne(supervisor))
                     .nullable()),
         )
@@ -63,7 +67,7 @@ pub fn unverified_training(
     conn: &mut DbConn,
     supervisor: &str,
     limit: i64,
-) -> QueryResult<Vec<Named<RecordRow>>> {
+) -> QueryResult<Vec<NamedRecord>> {
     training_records::table
         .inner_join(workers::table)
         .inner_join(training_modules::table)
