@@ -5,7 +5,8 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{
-    appraisals, pay_points, pay_tables, salary_assignments, salary_bands, workers,
+    appraisals, pay_points, pay_table_corrections, pay_tables, salary_assignments, salary_bands,
+    salary_corrections, workers,
 };
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -57,6 +58,27 @@ pub struct AssignmentRow {
     pub approved_by: String,
     pub progression_id: Option<String>,
     pub created_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = pay_table_corrections)]
+pub struct TableCorrectionRow {
+    pub id: String,
+    pub pay_table_id: String,
+    pub note: String,
+    pub previous_points: String,
+    pub corrected_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = salary_corrections)]
+pub struct SalaryCorrectionRow {
+    pub id: String,
+    pub assignment_id: String,
+    pub correction_id: String,
+    pub previous_annual_minor: i64,
+    pub annual_minor: i64,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -243,6 +265,100 @@ pub fn reprice(
             salary_assignments::annual_minor.eq(annual_minor),
         ))
         .execute(conn)
+}
+
+pub fn find_table(conn: &mut DbConn, id: &str) -> QueryResult<Option<PayTableRow>> {
+    pay_tables::table
+        .find(id)
+        .select(PayTableRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Rewrites a table's points in place (a correction) and, where given, its source.
+pub fn rewrite_points(
+    conn: &mut DbConn,
+    table_id: &str,
+    points: &[PayPointRow],
+    source: Option<&str>,
+) -> QueryResult<()> {
+    for p in points {
+        diesel::update(pay_points::table.find((table_id, p.point)))
+            .set((
+                pay_points::annual_minor.eq(p.annual_minor),
+                pay_points::years_to_next.eq(p.years_to_next),
+            ))
+            .execute(conn)?;
+    }
+    if let Some(source) = source {
+        diesel::update(pay_tables::table.find(table_id))
+            .set(pay_tables::source.eq(source))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Every salary row priced by a table, by worker then date.
+pub fn priced_by(conn: &mut DbConn, table_id: &str) -> QueryResult<Vec<AssignmentRow>> {
+    salary_assignments::table
+        .filter(salary_assignments::pay_table_id.eq(table_id))
+        .order((
+            salary_assignments::worker_id.asc(),
+            salary_assignments::effective_from.asc(),
+        ))
+        .select(AssignmentRow::as_select())
+        .load(conn)
+}
+
+/// Records a correction with the amount each repriced row held before, and reprices them.
+pub fn insert_correction(
+    conn: &mut DbConn,
+    correction: &TableCorrectionRow,
+    rows: &[SalaryCorrectionRow],
+) -> QueryResult<()> {
+    diesel::insert_into(pay_table_corrections::table)
+        .values(correction)
+        .execute(conn)?;
+    for row in rows {
+        diesel::insert_into(salary_corrections::table)
+            .values(row)
+            .execute(conn)?;
+        diesel::update(salary_assignments::table.find(&row.assignment_id))
+            .set(salary_assignments::annual_minor.eq(row.annual_minor))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The corrections that repriced any of these salary rows, oldest first, with when and why.
+pub fn corrections_of(
+    conn: &mut DbConn,
+    assignment_ids: &[String],
+) -> QueryResult<Vec<(SalaryCorrectionRow, TableCorrectionRow)>> {
+    salary_corrections::table
+        .inner_join(
+            pay_table_corrections::table
+                .on(pay_table_corrections::id.eq(salary_corrections::correction_id)),
+        )
+        .filter(salary_corrections::assignment_id.eq_any(assignment_ids))
+        .order(pay_table_corrections::created_at.asc())
+        .select((
+            SalaryCorrectionRow::as_select(),
+            TableCorrectionRow::as_select(),
+        ))
+        .load(conn)
+}
+
+/// The corrections of several tables, oldest first.
+pub fn table_corrections(
+    conn: &mut DbConn,
+    table_ids: &[String],
+) -> QueryResult<Vec<TableCorrectionRow>> {
+    pay_table_corrections::table
+        .filter(pay_table_corrections::pay_table_id.eq_any(table_ids))
+        .order(pay_table_corrections::created_at.asc())
+        .select(TableCorrectionRow::as_select())
+        .load(conn)
 }
 
 pub fn insert_appraisal(conn: &mut DbConn, row: &AppraisalRow) -> QueryResult<usize> {

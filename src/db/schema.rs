@@ -381,6 +381,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    pay_table_corrections (id) {
+        id -> Text,
+        pay_table_id -> Text,
+        note -> Text,
+        previous_points -> Text,
+        corrected_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    salary_corrections (id) {
+        id -> Text,
+        assignment_id -> Text,
+        correction_id -> Text,
+        previous_annual_minor -> BigInt,
+        annual_minor -> BigInt,
+    }
+}
+
+diesel::table! {
     pathways (id) {
         id -> Text,
         organisation_id -> Text,
@@ -582,6 +603,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     pay_tables,
     pay_points,
     salary_assignments,
+    pay_table_corrections,
+    salary_corrections,
     pathways,
     pathway_stages,
     stage_modules,

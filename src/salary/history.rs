@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::corrections::PeriodCorrection;
 use super::steps;
 use crate::audit::{self, Event};
 use crate::db::salary::{AssignmentRow, BandRow};
@@ -75,13 +76,19 @@ pub struct SalaryPeriod {
     pub approved_by: UserId,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub progression_id: Option<String>,
+    /// Corrections of the pay table that priced this period, oldest first: the amount
+    /// above is the corrected one, and each says what the period held before.
+    pub corrections: Vec<PeriodCorrection>,
 }
 
-/// Periods from change points (oldest first).
+/// Periods from change points (oldest first), with the corrections of their amounts.
 pub fn periods(
+    conn: &mut DbConn,
     rows: &[AssignmentRow],
     bands: &HashMap<String, BandRow>,
 ) -> AppResult<Vec<SalaryPeriod>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut corrections = super::corrections::of_periods(conn, &ids)?;
     rows.iter()
         .enumerate()
         .map(|(i, row)| {
@@ -103,6 +110,7 @@ pub fn periods(
                 note: row.note.clone(),
                 approved_by: UserId::from_db(&row.approved_by)?,
                 progression_id: row.progression_id.clone(),
+                corrections: corrections.remove(&row.id).unwrap_or_default(),
             })
         })
         .collect()
@@ -137,7 +145,7 @@ pub async fn history(db: &Database, actor: &Actor, worker: UserId) -> AppResult<
         }
         let rows = db::salary::assignments(conn, &row.user_id)?;
         let bands = bands_by_id(conn, &row.organisation_id)?;
-        periods(&rows, &bands)
+        periods(conn, &rows, &bands)
     })
     .await
 }
@@ -270,7 +278,7 @@ pub async fn assign(
         )?;
         let rows = db::salary::assignments(conn, &row.user_id)?;
         let bands = bands_by_id(conn, &row.organisation_id)?;
-        periods(&rows, &bands)?
+        periods(conn, &rows, &bands)?
             .into_iter()
             .find(|p| p.id == placed.id)
             .ok_or(AppError::NotFound)

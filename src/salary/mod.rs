@@ -3,6 +3,7 @@
 //! is a new table from a date: everyone on the band moves onto it from that date, and no
 //! row before that date changes. Money is integer minor units (pence), never a float.
 
+pub mod corrections;
 pub mod history;
 pub mod steps;
 
@@ -29,6 +30,8 @@ pub fn afc_band_id(band: u8) -> String {
 
 const MAX_ANNUAL_MINOR: i64 = 1_000_000_000;
 const MAX_POINTS: usize = 20;
+/// Agenda for Change asks 2 to 5 years at a point; more than this is most likely a typo.
+const UNUSUAL_YEARS: i32 = 10;
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct PayPoint {
@@ -46,6 +49,9 @@ pub struct PayTable {
     pub effective_from: NaiveDate,
     pub source: String,
     pub points: Vec<PayPoint>,
+    /// Corrections made to this table since it was entered, oldest first, each with the
+    /// figures it replaced.
+    pub corrections: Vec<corrections::TableCorrection>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -84,6 +90,8 @@ pub struct TableInput {
     pub effective_from: NaiveDate,
     pub source: Option<String>,
     pub points: Vec<PointInput>,
+    /// The caller has seen the figures flagged as unusual and says they are right.
+    pub confirm_unusual: bool,
 }
 
 /// What a pay award did.
@@ -94,11 +102,16 @@ pub struct PayAward {
     pub workers_moved: usize,
 }
 
-fn to_band(row: BandRow, tables: &[PayTableRow], points: &[PayPointRow]) -> AppResult<Band> {
+fn to_band(
+    row: BandRow,
+    tables: &[PayTableRow],
+    points: &[PayPointRow],
+    corrections: &[corrections::TableCorrection],
+) -> AppResult<Band> {
     let pay_tables = tables
         .iter()
         .filter(|t| t.band_id == row.id)
-        .map(|t| to_table(t, points))
+        .map(|t| to_table(t, points, corrections))
         .collect();
     Ok(Band {
         organisation_id: row
@@ -115,8 +128,17 @@ fn to_band(row: BandRow, tables: &[PayTableRow], points: &[PayPointRow]) -> AppR
     })
 }
 
-fn to_table(table: &PayTableRow, points: &[PayPointRow]) -> PayTable {
+fn to_table(
+    table: &PayTableRow,
+    points: &[PayPointRow],
+    corrections: &[corrections::TableCorrection],
+) -> PayTable {
     PayTable {
+        corrections: corrections
+            .iter()
+            .filter(|c| c.pay_table_id == table.id)
+            .cloned()
+            .collect(),
         id: table.id.clone(),
         effective_from: table.effective_from,
         source: table.source.clone(),
@@ -132,15 +154,16 @@ fn to_table(table: &PayTableRow, points: &[PayPointRow]) -> PayTable {
     }
 }
 
-/// Loads bands with their tables and points in three queries.
+/// Loads bands with their tables, points and corrections in four queries.
 fn with_tables(conn: &mut DbConn, bands: Vec<BandRow>) -> AppResult<Vec<Band>> {
     let ids: Vec<String> = bands.iter().map(|b| b.id.clone()).collect();
     let tables = db::salary::tables_of(conn, &ids)?;
     let table_ids: Vec<String> = tables.iter().map(|t| t.id.clone()).collect();
     let points = db::salary::points_of(conn, &table_ids)?;
+    let corrections = corrections::of_tables(conn, &table_ids)?;
     bands
         .into_iter()
-        .map(|b| to_band(b, &tables, &points))
+        .map(|b| to_band(b, &tables, &points, &corrections))
         .collect()
 }
 
@@ -210,6 +233,51 @@ fn check_points(points: &[PointInput], errors: &mut FieldErrors) {
             _ => {}
         }
     }
+}
+
+/// Figures that pass the rules but are seldom right (a typo more often than a real scale):
+/// they are refused until the caller confirms them. `replaces` holds the figures the new
+/// ones take over from: the corrected table's, or the current table's for a pay award.
+/// The messages name the point, never the value sent.
+fn unusual(points: &[PointInput], replaces: Option<&[PayPointRow]>) -> Vec<String> {
+    let mut found = vec![];
+    for (i, p) in points.iter().enumerate() {
+        let n = i + 1;
+        if p.years_to_next.is_some_and(|y| y > UNUSUAL_YEARS) {
+            found.push(format!(
+                "point {n}: more than {UNUSUAL_YEARS} years to the next point"
+            ));
+        }
+        if i > 0 && p.annual_minor > points[i - 1].annual_minor * 5 / 4 {
+            found.push(format!("point {n}: more than a quarter above point {i}"));
+        }
+        let before = replaces.and_then(|r| r.get(i)).map(|r| r.annual_minor);
+        if before.is_some_and(|b| (p.annual_minor - b).abs() > b / 5) {
+            found.push(format!(
+                "point {n}: more than a fifth away from the figure it replaces"
+            ));
+        }
+    }
+    found
+}
+
+/// Refuses unusual figures the caller has not confirmed.
+fn check_unusual(
+    points: &[PointInput],
+    replaces: Option<&[PayPointRow]>,
+    confirmed: bool,
+) -> AppResult<()> {
+    let found = unusual(points, replaces);
+    if found.is_empty() || confirmed {
+        return Ok(());
+    }
+    let mut errors = FieldErrors::new();
+    errors.insert("points".into(), found);
+    errors.insert(
+        "confirm_unusual".into(),
+        vec!["these figures are unusual: check them, and send confirm_unusual: true if they are right".into()],
+    );
+    Err(AppError::Validation(errors))
 }
 
 fn table_rows(
@@ -288,6 +356,7 @@ pub async fn create_band(db: &Database, actor: &Actor, input: BandInput) -> AppR
     }
     let source = check_table(&input.table, &mut errors);
     crate::error::valid(errors)?;
+    check_unusual(&input.table.points, None, input.table.confirm_unusual)?;
     let actor = actor.clone();
     db.write(move |conn| {
         let band = BandRow {
@@ -308,7 +377,7 @@ pub async fn create_band(db: &Database, actor: &Actor, input: BandInput) -> AppR
                 .on(&band.id)
                 .in_org(organisation),
         )?;
-        to_band(band, &[table], &points)
+        to_band(band, &[table], &points, &[])
     })
     .await
 }
@@ -359,13 +428,17 @@ pub async fn add_pay_table(
                     ),
                 ));
             }
-            let count = db::salary::points_of(conn, std::slice::from_ref(&latest.id))?.len();
-            if count != input.points.len() {
+            let current = db::salary::points_of(conn, std::slice::from_ref(&latest.id))?;
+            if current.len() != input.points.len() {
                 return Err(AppError::invalid(
                     "points",
-                    format!("must hold {count} points, as the band's current table does"),
+                    format!(
+                        "must hold {} points, as the band's current table does",
+                        current.len()
+                    ),
                 ));
             }
+            check_unusual(&input.points, Some(&current), input.confirm_unusual)?;
         }
         let (table, points) = table_rows(&band.id, &input, source, &actor);
         db::salary::insert_table(conn, &table, &points)?;
@@ -382,7 +455,7 @@ pub async fn add_pay_table(
                 .in_org(organisation),
         )?;
         Ok(PayAward {
-            pay_table: to_table(&table, &points),
+            pay_table: to_table(&table, &points, &[]),
             workers_moved: moved,
         })
     })

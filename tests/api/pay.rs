@@ -553,6 +553,352 @@ async fn appraisals_are_recorded_by_the_supervisor_or_a_manager(backend: Backend
         .assert_problem(403);
 }
 
+/// A correction of a band's pay table, as whoever posts it.
+async fn correction(
+    app: &TestApp,
+    by: &Session,
+    band: &str,
+    table: &str,
+    what: &str,
+    body: Value,
+) -> Resp {
+    app.post(&format!(
+        "/api/v1/salary-bands/{band}/pay-tables/{table}/{what}"
+    ))
+    .token(&by.access)
+    .json(body)
+    .send()
+    .await
+}
+
+async fn a_pay_table_entered_wrong_is_corrected_by_its_author(backend: Backend) {
+    let t = team(backend).await;
+    let app = &t.app;
+    let r = band(
+        app,
+        &t.manager,
+        "PS-7",
+        json!([{"annual_minor": 2400000, "years_to_next": 2}, {"annual_minor": 2600000}]),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let own = r.id();
+    let first = r.body["pay_tables"][0]["id"].as_str().unwrap().to_string();
+    let (w, c) = (&t.worker.user_id, &t.colleague.user_id);
+    for (who, point) in [(w, 1), (c, 2)] {
+        let r = assign(app, &t.manager, who, json!({"band_id": own, "point": point, "effective_from": "2024-06-01", "reason": "appointment"})).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let r = app
+        .post(&format!("/api/v1/salary-bands/{own}/pay-tables"))
+        .token(&t.manager.access)
+        .json(json!({"effective_from": "2025-04-01", "points": [{"annual_minor": 2500000, "years_to_next": 2}, {"annual_minor": 2700000}]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let second = r.body["pay_table"]["id"].as_str().unwrap().to_string();
+
+    // Point 1 of the first table should have read 24,100.00.
+    let fix = json!({"points": [{"annual_minor": 2410000, "years_to_next": 2}, {"annual_minor": 2600000}],
+                     "note": "Typed 24,000 for 24,100 in the board paper"});
+    let before = history(app, &t.manager, w).await;
+
+    // The preview names whom it changes and changes nothing.
+    let r = correction(
+        app,
+        &t.manager,
+        &own,
+        &first,
+        "correction-preview",
+        fix.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["changes"]["workers_changed"], 1, "{}", r.text);
+    let period = &r.body["changes"]["periods"][0];
+    assert_eq!(period["worker_id"], w.as_str());
+    assert!(
+        period["worker_name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty())
+    );
+    assert_eq!(period["effective_from"], "2024-06-01");
+    assert_eq!(period["annual_minor_before"], 2_400_000);
+    assert_eq!(period["annual_minor_after"], 2_410_000);
+    assert_eq!(
+        r.body["changes"]["pay_steps"],
+        json!([]),
+        "the years did not change"
+    );
+    assert_eq!(r.body["pay_table"]["points"][0]["annual_minor"], 2_410_000);
+    assert_eq!(r.body["unusual"], json!([]));
+    assert_eq!(
+        history(app, &t.manager, w).await,
+        before,
+        "a preview changes nothing"
+    );
+
+    // Only the author corrects it: not another manager of the organisation, not a
+    // supervisor or a worker; another organisation does not see the band at all.
+    let other_manager = app.user(&t.admin, "programme_manager", Some(&t.org)).await;
+    for who in [&other_manager, &t.supervisor, &t.worker] {
+        for what in ["correction-preview", "corrections"] {
+            correction(app, who, &own, &first, what, fix.clone())
+                .await
+                .assert_problem(403);
+        }
+    }
+    correction(
+        app,
+        &t.outsider_manager,
+        &own,
+        &first,
+        "corrections",
+        fix.clone(),
+    )
+    .await
+    .assert_problem(404);
+    // A table of another band is not this band's to correct.
+    correction(app, &t.manager, AFC4, &first, "corrections", fix.clone())
+        .await
+        .assert_problem(403);
+
+    // Bad input: a note is required, the point count is the table's, the figures must differ.
+    let r = correction(
+        app,
+        &t.manager,
+        &own,
+        &first,
+        "corrections",
+        json!({"points": fix["points"], "note": " "}),
+    )
+    .await;
+    r.assert_problem(422);
+    assert!(r.body["errors"]["note"].is_array(), "{}", r.text);
+    let r = correction(
+        app,
+        &t.manager,
+        &own,
+        &first,
+        "corrections",
+        json!({"points": [{"annual_minor": 2410000}], "note": "x"}),
+    )
+    .await;
+    r.assert_problem(422);
+    assert!(
+        r.body["errors"]["points"].to_string().contains("2 points"),
+        "{}",
+        r.text
+    );
+    let r = correction(app, &t.manager, &own, &first, "corrections",
+        json!({"points": [{"annual_minor": 2400000, "years_to_next": 2}, {"annual_minor": 2600000}], "note": "x"})).await;
+    r.assert_problem(422);
+    assert!(
+        r.body["errors"]["points"]
+            .to_string()
+            .contains("nothing to correct"),
+        "{}",
+        r.text
+    );
+
+    // Implausible figures are refused until confirmed, and the refusal changes nothing.
+    let typo = json!({"points": [{"annual_minor": 2410000, "years_to_next": 20}, {"annual_minor": 26000000}],
+                      "note": "Typed 24,000 for 24,100 in the board paper"});
+    let r = correction(
+        app,
+        &t.manager,
+        &own,
+        &first,
+        "correction-preview",
+        typo.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let unusual = r.body["unusual"].to_string();
+    assert!(unusual.contains("point 1: more than 10 years"), "{unusual}");
+    assert!(
+        unusual.contains("point 2: more than a quarter above point 1"),
+        "{unusual}"
+    );
+    assert!(
+        unusual.contains("point 2: more than a fifth away"),
+        "{unusual}"
+    );
+    let r = correction(app, &t.manager, &own, &first, "corrections", typo.clone()).await;
+    r.assert_problem(422);
+    assert!(r.body["errors"]["confirm_unusual"].is_array(), "{}", r.text);
+    assert!(
+        !r.text.contains("26000000"),
+        "no echo of the value sent: {}",
+        r.text
+    );
+    assert_eq!(history(app, &t.manager, w).await, before);
+    assert_eq!(
+        history(app, &t.manager, c).await[0]["annual_minor"],
+        2_600_000
+    );
+
+    // The correction: the table reads right, the period priced by it is repriced from its
+    // own date and says what it held, and the later table's period is untouched.
+    let r = correction(app, &t.manager, &own, &first, "corrections", fix.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["changes"]["workers_changed"], 1);
+    assert_eq!(
+        r.body["correction"]["corrected_by"],
+        t.manager.user_id.as_str()
+    );
+    assert_eq!(
+        r.body["correction"]["previous_points"][0]["annual_minor"],
+        2_400_000
+    );
+    let mine = history(app, &t.manager, w).await;
+    assert_contiguous(&mine);
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[0]["annual_minor"], 2_410_000);
+    assert_eq!(
+        mine[0]["reason"], "appointment",
+        "the period keeps why it began"
+    );
+    let fixed = &mine[0]["corrections"][0];
+    assert_eq!(fixed["previous_annual_minor"], 2_400_000);
+    assert_eq!(fixed["annual_minor"], 2_410_000);
+    assert_eq!(fixed["note"], "Typed 24,000 for 24,100 in the board paper");
+    assert_eq!(mine[1]["annual_minor"], 2_500_000);
+    assert_eq!(mine[1]["corrections"], json!([]));
+    let theirs = history(app, &t.manager, c).await;
+    assert_eq!(
+        theirs[0]["annual_minor"], 2_600_000,
+        "point 2 did not change"
+    );
+    assert_eq!(theirs[0]["corrections"], json!([]));
+    // The worker reads the correction in their own history.
+    assert_eq!(
+        history(app, &t.worker, w).await[0]["corrections"][0]["previous_annual_minor"],
+        2_400_000
+    );
+    let b = app
+        .get(&format!("/api/v1/salary-bands/{own}"))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    let table = &b.body["pay_tables"][0];
+    assert_eq!(table["points"][0]["annual_minor"], 2_410_000);
+    assert_eq!(
+        table["corrections"][0]["note"],
+        "Typed 24,000 for 24,100 in the board paper"
+    );
+    assert!(
+        table["corrections"][0]["corrected_by_name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty())
+    );
+    assert_eq!(b.body["pay_tables"][1]["corrections"], json!([]));
+
+    // Years at a point: the workers on the table today are named, with their steps' years.
+    let years = json!({"points": [{"annual_minor": 2500000, "years_to_next": 3}, {"annual_minor": 2700000}],
+                       "note": "Two years was last year's rule", "confirm_unusual": true});
+    let r = correction(app, &t.manager, &own, &second, "corrections", years).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let steps = &r.body["changes"]["pay_steps"];
+    assert_eq!(steps.as_array().unwrap().len(), 1, "{}", r.text);
+    assert_eq!(steps[0]["worker_id"], w.as_str());
+    assert_eq!(steps[0]["years_to_next_before"], 2);
+    assert_eq!(steps[0]["years_to_next_after"], 3);
+    assert_eq!(r.body["changes"]["periods"], json!([]));
+
+    // A national table nobody entered is corrected by the admins who keep it.
+    let national = app
+        .get(&format!("/api/v1/salary-bands/{AFC4}"))
+        .token(&t.admin.access)
+        .send()
+        .await;
+    let national_table = national.body["pay_tables"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let afc = json!({"points": [{"annual_minor": 2653100, "years_to_next": 3}, {"annual_minor": 2911400}], "note": "Checked against NHS Employers"});
+    correction(
+        app,
+        &t.manager,
+        AFC4,
+        &national_table,
+        "correction-preview",
+        afc.clone(),
+    )
+    .await
+    .assert_problem(403);
+    let r = correction(
+        app,
+        &t.admin,
+        AFC4,
+        &national_table,
+        "correction-preview",
+        afc,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A table is corrected through its own band only.
+    correction(
+        app,
+        &t.manager,
+        &own,
+        &national_table,
+        "correction-preview",
+        fix,
+    )
+    .await
+    .assert_problem(404);
+}
+
+async fn unusual_figures_in_a_new_table_must_be_confirmed(backend: Backend) {
+    let t = team(backend).await;
+    let app = &t.app;
+    let points = json!([{"annual_minor": 2400000, "years_to_next": 11}, {"annual_minor": 2600000}]);
+    let r = band(app, &t.manager, "PS-8", points.clone()).await;
+    r.assert_problem(422);
+    assert!(
+        r.body["errors"]["points"]
+            .to_string()
+            .contains("more than 10 years"),
+        "{}",
+        r.text
+    );
+    assert!(r.body["errors"]["confirm_unusual"].is_array(), "{}", r.text);
+    let r = app
+        .get("/api/v1/salary-bands")
+        .token(&t.manager.access)
+        .send()
+        .await;
+    assert!(!r.text.contains("PS-8"), "nothing was created");
+    let r = app
+        .post("/api/v1/salary-bands")
+        .token(&t.manager.access)
+        .json(json!({"code": "PS-8", "name": "Band PS-8", "currency": "GBP", "effective_from": "2024-04-01",
+                     "points": points, "confirm_unusual": true}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let own = r.id();
+    // A pay award a fifth away from the table in force is most likely a typo.
+    let award = |confirm: bool| {
+        app.post(&format!("/api/v1/salary-bands/{own}/pay-tables"))
+            .token(&t.manager.access)
+            .json(json!({"effective_from": "2025-04-01", "confirm_unusual": confirm,
+                         "points": [{"annual_minor": 2480000, "years_to_next": 3}, {"annual_minor": 3600000}]}))
+            .send()
+    };
+    let r = award(false).await;
+    r.assert_problem(422);
+    assert!(
+        r.body["errors"]["points"]
+            .to_string()
+            .contains("point 2: more than a fifth away"),
+        "{}",
+        r.text
+    );
+    assert_eq!(award(true).await.status, 201);
+}
+
 both_backends!(
     agenda_for_change_is_seeded_and_money_is_integer,
     salary_history_has_no_gaps_or_overlaps,
@@ -560,4 +906,6 @@ both_backends!(
     pay_step_readiness_on_its_boundary_dates,
     an_unmet_step_is_refused_and_emailed_once,
     appraisals_are_recorded_by_the_supervisor_or_a_manager,
+    a_pay_table_entered_wrong_is_corrected_by_its_author,
+    unusual_figures_in_a_new_table_must_be_confirmed,
 );

@@ -121,6 +121,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(salary::list_bands)
                 .service(salary::get_band)
                 .service(salary::add_pay_table)
+                .service(salary::preview_correction)
+                .service(salary::correct_pay_table)
                 .service(salary::salary_history)
                 .service(salary::assign_salary)
                 .service(salary::record_appraisal)

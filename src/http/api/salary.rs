@@ -13,6 +13,7 @@ use crate::error::{AppResult, Problem};
 use crate::http::extract::ApiJson;
 use crate::identity::Actor;
 use crate::ids::UserId;
+use crate::salary::corrections::{self, CorrectionInput, CorrectionMade, CorrectionPreview};
 use crate::salary::history::{self, AssignInput, Reason, SalaryPeriod};
 use crate::salary::steps::{self, Appraisal, DueStep};
 use crate::salary::{self, Band, BandInput, PayAward, PointInput, TableInput};
@@ -32,6 +33,10 @@ pub struct BandRequest {
     pub source: Option<String>,
     /// Lowest first; amounts in whole minor units (pence), never a float.
     pub points: Vec<PointInput>,
+    /// Set once you have checked figures answered as unusual (over 10 years at a point, a
+    /// point more than a quarter above the one below).
+    #[serde(default)]
+    pub confirm_unusual: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -42,6 +47,36 @@ pub struct PayTableRequest {
     pub source: Option<String>,
     /// As many points as the current table; whole minor units.
     pub points: Vec<PointInput>,
+    /// Set once you have checked figures answered as unusual (also: a point more than a
+    /// fifth away from the current table's).
+    #[serde(default)]
+    pub confirm_unusual: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionRequest {
+    /// The corrected points, lowest first, as many as the table holds; whole minor units.
+    pub points: Vec<PointInput>,
+    /// What was wrong (up to 500 characters); kept with the correction.
+    pub note: String,
+    /// A corrected source, if the source was wrong too.
+    pub source: Option<String>,
+    /// Set once you have checked figures answered as unusual (also: a point more than a
+    /// fifth away from the figure it corrects).
+    #[serde(default)]
+    pub confirm_unusual: bool,
+}
+
+impl CorrectionRequest {
+    fn into_input(self) -> CorrectionInput {
+        CorrectionInput {
+            points: self.points,
+            note: self.note,
+            source: self.source,
+            confirm_unusual: self.confirm_unusual,
+        }
+    }
 }
 
 /// Define a salary band with its first pay table: your organisation's (programme
@@ -73,6 +108,7 @@ pub async fn create_band(
                 effective_from: r.effective_from,
                 source: r.source,
                 points: r.points,
+                confirm_unusual: r.confirm_unusual,
             },
         },
     )
@@ -147,10 +183,71 @@ pub async fn add_pay_table(
             effective_from: r.effective_from,
             source: r.source,
             points: r.points,
+            confirm_unusual: r.confirm_unusual,
         },
     )
     .await?;
     Ok(HttpResponse::Created().json(award))
+}
+
+/// Whom a correction of a pay table would change, and which figures must be confirmed;
+/// changes nothing. Open to whoever may correct the table.
+#[utoipa::path(
+    tag = "pay",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, format = Uuid, description = "The band"),
+        ("table_id" = String, Path, format = Uuid, description = "The pay table"),
+    ),
+    request_body = CorrectionRequest,
+    responses(
+        (status = 200, description = "What the correction would do", body = CorrectionPreview),
+        (status = 403, description = "Not yours to correct", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such band or table", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/salary-bands/{id}/pay-tables/{table_id}/correction-preview")]
+pub async fn preview_correction(
+    state: Data<AppState>,
+    actor: Actor,
+    ids: Path<(uuid::Uuid, uuid::Uuid)>,
+    body: ApiJson<CorrectionRequest>,
+) -> AppResult<HttpResponse> {
+    let (band, table) = ids.into_inner();
+    let preview =
+        corrections::preview(&state.db, &actor, band, table, body.value.into_input()).await?;
+    Ok(HttpResponse::Ok().json(preview))
+}
+
+/// Correct a pay table entered wrong: whoever entered it (the band's keepers for a table
+/// nobody entered). Every salary period it priced takes the corrected amount, and keeps
+/// the amount it held before; unusual figures must be confirmed.
+#[utoipa::path(
+    tag = "pay",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, format = Uuid, description = "The band"),
+        ("table_id" = String, Path, format = Uuid, description = "The pay table"),
+    ),
+    request_body = CorrectionRequest,
+    responses(
+        (status = 201, description = "Corrected, with whom it changed", body = CorrectionMade),
+        (status = 403, description = "Not yours to correct", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such band or table", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A figure is wrong or unusual and unconfirmed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/salary-bands/{id}/pay-tables/{table_id}/corrections")]
+pub async fn correct_pay_table(
+    state: Data<AppState>,
+    actor: Actor,
+    ids: Path<(uuid::Uuid, uuid::Uuid)>,
+    body: ApiJson<CorrectionRequest>,
+) -> AppResult<HttpResponse> {
+    let (band, table) = ids.into_inner();
+    let made =
+        corrections::correct(&state.db, &actor, band, table, body.value.into_input()).await?;
+    Ok(HttpResponse::Created().json(made))
 }
 
 /// A worker's salary history: periods without gaps or overlaps, oldest first.

@@ -1,0 +1,2 @@
+DROP TABLE salary_corrections;
+DROP TABLE pay_table_corrections;
