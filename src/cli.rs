@@ -202,8 +202,9 @@ async fn seed_demo(settings: Settings) -> Result<(), String> {
     let key = app::signing_key(&settings).map_err(|e| e.to_string())?;
     let identity = crate::identity::Identity::new(&settings.auth, &key)?;
     let mailer = crate::notifications::Notifications::new(&settings)?;
+    let keys = std::sync::Arc::new(crate::recovery::Keyring::from_settings(&settings)?);
     let password = std::env::var("PEERPATH_DEMO_PASSWORD").ok();
-    let outcome = crate::demo::seed(&database, &identity, &mailer, password)
+    let outcome = crate::demo::seed(&database, &identity, &mailer, &keys, password)
         .await
         .map_err(|e| describe(&e))?;
     match outcome {
@@ -213,7 +214,7 @@ async fn seed_demo(settings: Settings) -> Result<(), String> {
         crate::demo::SeedOutcome::Loaded { password } => {
             println!(
                 "loaded \"{}\": sign in as admin@, priya.manager@, alex.supervisor@, \
-                 robin.ashworth@ ... {}",
+                 robin.ashworth@ ... {} (the README lists every account)",
                 crate::demo::DEMO_ORGANISATION,
                 crate::demo::DEMO_DOMAIN
             );

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -158,13 +158,14 @@ fn record_event(
     actor: &Actor,
     action: &str,
     note: Option<&str>,
+    at: NaiveDateTime,
 ) -> AppResult<()> {
     db::competencies::insert_event(
         conn,
         &SignoffEventRow {
             id: uuid::Uuid::now_v7().to_string(),
             signoff_id: signoff.to_string(),
-            occurred_at: db::now(),
+            occurred_at: at,
             actor_id: actor.user_id.to_db(),
             action: action.to_string(),
             note: note.map(str::to_string),
@@ -271,6 +272,20 @@ pub async fn request(
     competency: uuid::Uuid,
     evidence: String,
 ) -> AppResult<Signoff> {
+    request_at(db, mailer, actor, worker, competency, evidence, db::now()).await
+}
+
+/// As `request`, stamped with the moment given, so that the demo records its history on
+/// the days it happened (a history that is append-only cannot be re-dated); the rest acts now.
+pub async fn request_at(
+    db: &Database,
+    mailer: &Arc<Notifications>,
+    actor: &Actor,
+    worker: UserId,
+    competency: uuid::Uuid,
+    evidence: String,
+    at: NaiveDateTime,
+) -> AppResult<Signoff> {
     let mut errors = FieldErrors::new();
     let evidence = text(&evidence, "evidence", 2000, true, &mut errors);
     crate::error::valid(errors)?;
@@ -301,7 +316,7 @@ pub async fn request(
                     "This competency is already signed off."
                 }));
             }
-            let now = db::now();
+            let now = at;
             let row = SignoffRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 worker_id: worker.user_id.clone(),
@@ -317,7 +332,7 @@ pub async fn request(
                 updated_at: now,
             };
             db::competencies::insert_signoff(conn, &row)?;
-            record_event(conn, &row.id, &actor, "requested", None)?;
+            record_event(conn, &row.id, &actor, "requested", None, at)?;
             audit::record(conn, audit_event(&actor, "signoff.requested", &row)?)?;
             if let Some(supervisor) = &worker.supervisor_id {
                 let worker_name = notifications::recipient_for_user(conn, &worker.user_id)?.name;
@@ -395,6 +410,19 @@ pub async fn decide(
     id: uuid::Uuid,
     decision: Decision,
 ) -> AppResult<Signoff> {
+    decide_at(db, mailer, actor, id, decision, db::now()).await
+}
+
+/// As `decide`, stamped with the moment given, so that the demo records its history on
+/// the days it happened (a history that is append-only cannot be re-dated); the rest acts now.
+pub async fn decide_at(
+    db: &Database,
+    mailer: &Arc<Notifications>,
+    actor: &Actor,
+    id: uuid::Uuid,
+    decision: Decision,
+    at: NaiveDateTime,
+) -> AppResult<Signoff> {
     let note = match &decision {
         Decision::Return(r) => Some(reason(r)?),
         Decision::SignOff(note) => note
@@ -442,12 +470,12 @@ pub async fn decide(
             &actor.user_id.to_db(),
             // The sign-off's reason is a return's; a sign-off's note lives in its history.
             note.as_deref().filter(|_| to == SignoffStatus::Returned),
-            db::now(),
+            at,
         )?;
         if moved == 0 {
             return Err(conflict(&row, if to == SignoffStatus::SignedOff { "signed off" } else { "returned" }));
         }
-        record_event(conn, &row.id, &actor, action, note.as_deref())?;
+        record_event(conn, &row.id, &actor, action, note.as_deref(), at)?;
         let audit_action = if to == SignoffStatus::SignedOff { "signoff.signed_off" } else { "signoff.returned" };
         audit::record(conn, audit_event(&actor, audit_action, &row)?)?;
         let competency = framework::load(conn, &row.organisation_id, &row.competency_id)?;
@@ -496,7 +524,7 @@ pub async fn withdraw(db: &Database, actor: &Actor, id: uuid::Uuid) -> AppResult
         if moved == 0 {
             return Err(conflict(&row, "withdrawn"));
         }
-        record_event(conn, &row.id, &actor, "withdrawn", None)?;
+        record_event(conn, &row.id, &actor, "withdrawn", None, db::now())?;
         audit::record(conn, audit_event(&actor, "signoff.withdrawn", &row)?)?;
         reload(conn, &row.id)
     })
@@ -541,7 +569,7 @@ pub async fn revoke(
                 db::now(),
             )?;
         }
-        record_event(conn, &row.id, &actor, "revoked", Some(&note))?;
+        record_event(conn, &row.id, &actor, "revoked", Some(&note), db::now())?;
         audit::record(conn, audit_event(&actor, "signoff.revoked", &row)?)?;
         reload(conn, &row.id)
     })

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -209,6 +209,18 @@ pub async fn propose(
     worker: UserId,
     rationale: &str,
 ) -> AppResult<Progression> {
+    propose_at(db, actor, worker, rationale, db::now()).await
+}
+
+/// As `propose`, stamped with the moment given, so that the demo records its history on
+/// the days it happened (a history that is append-only cannot be re-dated); the rest acts now.
+pub async fn propose_at(
+    db: &Database,
+    actor: &Actor,
+    worker: UserId,
+    rationale: &str,
+    at: NaiveDateTime,
+) -> AppResult<Progression> {
     let rationale = words(rationale, "rationale")?;
     let actor = actor.clone();
     db.write(move |conn| {
@@ -225,7 +237,7 @@ pub async fn propose(
         }
         let today = Utc::now().date_naive();
         let (position, judged) = judge_now(conn, &row, today)?;
-        let now = db::now();
+        let now = at;
         let new = ProgressionRow {
             id: uuid::Uuid::now_v7().to_string(),
             worker_id: row.user_id.clone(),
@@ -344,6 +356,19 @@ pub async fn approve(
     id: uuid::Uuid,
     approval: Approval,
 ) -> AppResult<Progression> {
+    approve_at(db, mailer, actor, id, approval, db::now()).await
+}
+
+/// As `approve`, stamped with the moment given, so that the demo records its history on
+/// the days it happened (a history that is append-only cannot be re-dated); the rest acts now.
+pub async fn approve_at(
+    db: &Database,
+    mailer: &Arc<Notifications>,
+    actor: &Actor,
+    id: uuid::Uuid,
+    approval: Approval,
+    at: NaiveDateTime,
+) -> AppResult<Progression> {
     let today = Utc::now().date_naive();
     let effective_on = approval.effective_on.unwrap_or(today);
     let mut errors = FieldErrors::new();
@@ -387,7 +412,7 @@ pub async fn approve(
             let decision = Decision {
                 status: Status::Approved.as_str().into(),
                 decided_by: actor.user_id.to_db(),
-                decided_at: db::now(),
+                decided_at: at,
                 decision_reason: None,
                 effective_on: Some(effective_on),
                 eligible_when_decided: judged.eligible,
@@ -396,7 +421,7 @@ pub async fn approve(
                 override_reason: override_reason.filter(|_| !judged.eligible),
                 decided_as: decided_as.as_str().into(),
             };
-            if db::progressions::decide(conn, &row.id, &decision, db::now())? == 0 {
+            if db::progressions::decide(conn, &row.id, &decision, at)? == 0 {
                 return Err(AppError::conflict("This progression was decided at the same time."));
             }
             let next = position

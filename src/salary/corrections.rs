@@ -133,13 +133,13 @@ struct Plan {
 fn plan(
     conn: &mut DbConn,
     actor: &Actor,
-    band_id: &str,
-    table_id: &str,
+    band_id: uuid::Uuid,
+    table_id: uuid::Uuid,
     points: &[PointInput],
 ) -> AppResult<Plan> {
-    let band = db::salary::find_band(conn, band_id)?.ok_or(AppError::NotFound)?;
+    let band = db::salary::find_band(conn, &band_id.to_string())?.ok_or(AppError::NotFound)?;
     super::may_keep(actor, &band)?;
-    let table = db::salary::find_table(conn, table_id)?
+    let table = db::salary::find_table(conn, &table_id.to_string())?
         .filter(|t| t.band_id == band.id)
         .ok_or(AppError::NotFound)?;
     may_correct(conn, actor, &table)?;
@@ -313,13 +313,7 @@ pub async fn preview(
     let input = check(input)?;
     let actor = actor.clone();
     db.run(move |conn| {
-        let plan = plan(
-            conn,
-            &actor,
-            &band_id.to_string(),
-            &table_id.to_string(),
-            &input.points,
-        )?;
+        let plan = plan(conn, &actor, band_id, table_id, &input.points)?;
         let earlier = of_tables(conn, std::slice::from_ref(&plan.table.id))?;
         Ok(CorrectionPreview {
             pay_table: corrected_table(&plan, input.source.as_deref(), &earlier),
@@ -341,13 +335,7 @@ pub async fn correct(
     let input = check(input)?;
     let actor = actor.clone();
     db.write(move |conn| {
-        let plan = plan(
-            conn,
-            &actor,
-            &band_id.to_string(),
-            &table_id.to_string(),
-            &input.points,
-        )?;
+        let plan = plan(conn, &actor, band_id, table_id, &input.points)?;
         super::check_unusual(&input.points, Some(&plan.before), input.confirm_unusual)?;
         if plan
             .before

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -230,12 +230,24 @@ pub async fn log_training(
     worker: UserId,
     input: RecordInput,
 ) -> AppResult<TrainingRecord> {
+    log_training_at(db, actor, worker, input, db::now()).await
+}
+
+/// As `log_training`, stamped with the moment given, so that the demo records its history on
+/// the days it happened (a history that is append-only cannot be re-dated); the rest acts now.
+pub async fn log_training_at(
+    db: &Database,
+    actor: &Actor,
+    worker: UserId,
+    input: RecordInput,
+    at: NaiveDateTime,
+) -> AppResult<TrainingRecord> {
     let actor = actor.clone();
     db.write(move |conn| {
         let (worker, relation) = workers::load_visible(conn, &actor, worker)?;
         only_the_worker(relation)?;
         let checked = check(conn, &worker, &input)?;
-        let now = db::now();
+        let now = at;
         let row = RecordRow {
             id: uuid::Uuid::now_v7().to_string(),
             worker_id: worker.user_id.clone(),
@@ -415,6 +427,19 @@ pub async fn decide_record(
     id: uuid::Uuid,
     rejection: Option<String>,
 ) -> AppResult<TrainingRecord> {
+    decide_record_at(db, mailer, actor, id, rejection, db::now()).await
+}
+
+/// As `decide_record`, stamped with the moment given, so that the demo records its history on
+/// the days it happened (a history that is append-only cannot be re-dated); the rest acts now.
+pub async fn decide_record_at(
+    db: &Database,
+    mailer: &Arc<Notifications>,
+    actor: &Actor,
+    id: uuid::Uuid,
+    rejection: Option<String>,
+    at: NaiveDateTime,
+) -> AppResult<TrainingRecord> {
     let reason = match rejection {
         Some(r) => {
             let mut errors = FieldErrors::new();
@@ -441,7 +466,7 @@ pub async fn decide_record(
                 status.as_str(),
                 Some(&actor.user_id.to_db()),
                 reason.as_deref(),
-                db::now(),
+                at,
             )?;
             if decided == 0 {
                 return Err(not_logged(&record));

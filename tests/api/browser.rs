@@ -84,6 +84,7 @@ pub async fn demo_app_with(
         &s.db,
         &s.identity,
         &s.notifications,
+        &s.recovery_keys,
         Some(DEMO_PASSWORD.into()),
     )
     .await

@@ -1048,6 +1048,9 @@ fn recovery_is_a_walled_garden() {
         "cli.rs",
         "scheduler.rs",
         "config.rs",
+        // The demo writes its workers' plans and check-ins as they would, and passes the keys.
+        "demo/recovery.rs",
+        "demo/mod.rs",
     ];
     let mut checked = 0;
     for file in &files {
