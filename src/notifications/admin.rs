@@ -18,6 +18,7 @@ use super::Notifications;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = NotificationStatus)]
 pub enum Status {
     /// Kept for the recipient's daily digest.
     Held,

@@ -27,6 +27,7 @@ use crate::workers::{self, Relation};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ProgressionStatus)]
 pub enum Status {
     Proposed,
     Approved,

@@ -18,6 +18,7 @@ pub use crate::validation::text;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ModuleCategory)]
 pub enum Category {
     HcvClinical,
     Testing,

@@ -21,6 +21,7 @@ use super::{Relation, WorkerStatus, load_visible};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = PauseCategory)]
 pub enum Category {
     Leave,
     ReturnToWork,

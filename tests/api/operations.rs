@@ -331,3 +331,65 @@ async fn worker_command_delivers_and_stops_on_sigterm() {
     assert!(status.success());
     assert!(child.wait().unwrap().success(), "graceful exit");
 }
+
+/// Two Rust types of one name would publish one schema for both (the second overwriting the
+/// first), so clients generated from the document would get the wrong values. Every type the
+/// document draws on has a schema name of its own, and the enums that once collided publish
+/// their own values.
+#[test]
+fn every_schema_has_a_name_of_its_own() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut stack = vec![root];
+    let mut names: std::collections::HashMap<String, String> = Default::default();
+    let mut seen = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                if !(line.trim_start().starts_with("#[derive(") && line.contains("ToSchema")) {
+                    continue;
+                }
+                // The attributes up to the item, then the item's name.
+                let mut alias = None;
+                for next in &lines[i + 1..] {
+                    let t = next.trim_start();
+                    if let Some(rest) = t.strip_prefix("#[schema(as = ") {
+                        alias = rest.split(')').next().map(str::to_string);
+                    }
+                    if let Some(item) = t
+                        .strip_prefix("pub struct ")
+                        .or_else(|| t.strip_prefix("pub enum "))
+                    {
+                        let name: String = item
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        let schema = alias.clone().unwrap_or(name);
+                        let place = path.display().to_string();
+                        seen += 1;
+                        if let Some(other) = names.insert(schema.clone(), place.clone()) {
+                            panic!("two schemas named {schema}: {other} and {place}");
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen > 100, "the source tree was read ({seen} schemas)");
+    let doc = serde_json::to_value(peerpath::app::openapi_document()).unwrap();
+    let values = |schema: &str| doc["components"]["schemas"][schema]["enum"].to_string();
+    assert!(values("ProgressionStatus").contains("withdrawn"));
+    assert!(values("NotificationStatus").contains("held"));
+    assert!(values("ModuleCategory").contains("hcv_clinical"));
+    assert!(values("PauseCategory").contains("return_to_work"));
+}
