@@ -33,7 +33,10 @@ pub fn init(settings: &LogSettings) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        // Not its default of reporting a failed write with eprintln!, which panics when
+        // stderr is gone: inside a request, that took serving down.
+        .log_internal_errors(false)
+        .with_writer(|| DroppingStderr);
     let _ = match settings.format {
         LogFormat::Json => builder
             .json()
@@ -42,6 +45,24 @@ pub fn init(settings: &LogSettings) {
             .try_init(),
         LogFormat::Compact => builder.compact().try_init(),
     };
+}
+
+/// Standard error that never fails a caller: a write that cannot be made (the log shipper
+/// reading the pipe died, the log file's disk is full) is dropped and counted in
+/// `log_writes_dropped_total`, so logging can never stop serving.
+struct DroppingStderr;
+
+impl std::io::Write for DroppingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::io::stderr().write_all(buf).is_err() {
+            metrics::counter!("log_writes_dropped_total").increment(1);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
 }
 
 const LATENCY_BUCKETS: &[f64] = &[

@@ -68,3 +68,27 @@ pub fn past_day(day: NaiveDate, field: &str, errors: &mut FieldErrors) {
     };
     errors.entry(field.into()).or_default().push(message.into());
 }
+
+/// Whether a character may not stand in a name: control characters, and the invisible ones
+/// that change how text around them reads (bidirectional embeddings, overrides, isolates and
+/// marks; zero-width spaces and joiners that are not the ZWJ/ZWNJ some scripts need; the
+/// byte-order mark), which let one name pass for another.
+pub fn unfit_for_a_name(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+/// The refusal of a name holding such a character.
+pub const UNFIT_NAME: &str =
+    "must not contain control characters or invisible formatting (such as right-to-left overrides)";

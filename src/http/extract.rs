@@ -129,6 +129,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                     e.column()
                 ))
             })?;
+            // serde reads a struct from an array too, by position; every body here is an
+            // object, and an array that happens to fit must not create anything.
+            if !raw.is_object() {
+                return Err(AppError::Unprocessable(
+                    "The body must be a JSON object ({...}), with the fields by name.".into(),
+                ));
+            }
             let value = serde_path_to_error::deserialize(raw.clone()).map_err(field_error)?;
             Ok(Self { value, raw })
         })
@@ -158,24 +165,41 @@ impl<T: DeserializeOwned + 'static> FromRequest for MaybeJson<T> {
     }
 }
 
+/// The largest access token read: ours are well under 1 KiB, and a token is never parsed
+/// (nor its signature checked) past this.
+const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// The token of `Authorization: Bearer <token>`, the scheme matched in any case (RFC 9110).
+fn bearer(req: &HttpRequest) -> Result<String, AppError> {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or(AppError::Unauthorized(
+            "Send an access token: Authorization: Bearer <token>.",
+        ))?;
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(AppError::Unauthorized(
+            "The access token is longer than any this service issues.",
+        ));
+    }
+    Ok(token.to_string())
+}
+
 impl FromRequest for Actor {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = state(req);
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_string());
+        let token = bearer(req);
         let request_id = request_id(req);
         Box::pin(async move {
             let state = state?;
-            let token = token.ok_or(AppError::Unauthorized(
-                "Send an access token: Authorization: Bearer <token>.",
-            ))?;
+            let token = token?;
             sessions::authenticate(&state.identity, &state.db, &token, request_id).await
         })
     }

@@ -99,7 +99,41 @@ pub fn path_config() -> actix::PathConfig {
 }
 
 pub fn query_config() -> actix::QueryConfig {
-    actix::QueryConfig::default().error_handler(|err, _| {
-        AppError::bad_request(format!("The query string is not valid: {err}")).into()
+    actix::QueryConfig::default().error_handler(|err, req| {
+        AppError::bad_request(query_problem(&err.to_string(), req.query_string())).into()
     })
+}
+
+/// A query-string refusal that names the parameter and what it takes, never the value sent
+/// (serde's messages quote it: "unknown variant `<script>`, expected one of ...").
+fn query_problem(message: &str, query: &str) -> String {
+    let quoted = |m: &str| -> Option<String> {
+        let start = m.find(['`', '"'])?;
+        let close = m[start..].chars().next()?;
+        let rest = &m[start + 1..];
+        rest.find(close).map(|end| rest[..end].to_string())
+    };
+    let expected = message
+        .rfind("expected ")
+        .map(|i| message[i + "expected ".len()..].to_string());
+    if message.starts_with("unknown field") {
+        return match expected {
+            Some(e) => format!(
+                "The query string has a parameter this operation does not take; it takes {e}."
+            ),
+            None => "The query string has a parameter this operation does not take.".into(),
+        };
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    let field = quoted(message)
+        .and_then(|sent| pairs.into_iter().find(|(_, value)| *value == sent))
+        .map(|(key, _)| key);
+    match (field, expected) {
+        (Some(f), Some(e)) => format!("The query parameter `{f}` is not valid: expected {e}."),
+        (None, Some(e)) => format!("A query parameter is not valid: expected {e}."),
+        (_, None) if quoted(message).is_none() => {
+            format!("A query parameter is not valid: {message}.")
+        }
+        _ => "A query parameter is not valid.".into(),
+    }
 }

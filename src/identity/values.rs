@@ -65,10 +65,10 @@ impl DisplayName {
                 format!("is longer than {} characters", Self::MAX_CHARS),
             ));
         }
-        if value.chars().any(char::is_control) {
+        if value.chars().any(crate::validation::unfit_for_a_name) {
             return Err(AppError::invalid(
                 "display_name",
-                "must not contain control characters",
+                crate::validation::UNFIT_NAME,
             ));
         }
         Ok(Self(value.to_string()))
@@ -88,11 +88,8 @@ pub fn parse_name(raw: &str) -> AppResult<(String, String)> {
     if value.chars().count() > 200 {
         return Err(AppError::invalid("name", "is longer than 200 characters"));
     }
-    if value.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "name",
-            "must not contain control characters",
-        ));
+    if value.chars().any(crate::validation::unfit_for_a_name) {
+        return Err(AppError::invalid("name", crate::validation::UNFIT_NAME));
     }
     Ok((value.to_string(), value.to_lowercase()))
 }

@@ -205,10 +205,16 @@ pub fn check_preferred_name(name: Option<&str>) -> AppResult<Option<String>> {
     if name.is_empty() {
         return Ok(None);
     }
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if name.chars().count() > 100 {
         return Err(AppError::invalid(
             "preferred_name",
-            "must be at most 100 characters, without control characters",
+            "is longer than 100 characters",
+        ));
+    }
+    if name.chars().any(crate::validation::unfit_for_a_name) {
+        return Err(AppError::invalid(
+            "preferred_name",
+            crate::validation::UNFIT_NAME,
         ));
     }
     Ok(Some(name.to_string()))

@@ -243,7 +243,164 @@ async fn malformed_path_id_is_404_and_bad_query_is_400(backend: Backend) {
         .assert_problem(400);
 }
 
+/// A query-string refusal names the parameter and what it takes, never the value sent.
+async fn a_query_error_names_the_parameter_not_the_value(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let r = app
+        .get("/api/v1/progressions?status=%3Cscript%3Ealert(1)%3C/script%3E")
+        .token(&admin.access)
+        .send()
+        .await;
+    r.assert_problem(400);
+    assert!(!r.text.contains("script"), "no echo: {}", r.text);
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("`status`") && detail.contains("approved"),
+        "{detail}"
+    );
+    let r = app
+        .get("/api/v1/users?limit=ten-CANARY")
+        .token(&admin.access)
+        .send()
+        .await;
+    r.assert_problem(400);
+    assert!(!r.text.contains("CANARY"), "no echo: {}", r.text);
+    let r = app
+        .get("/api/v1/users?CANARY=1")
+        .token(&admin.access)
+        .send()
+        .await;
+    r.assert_problem(400);
+    assert!(!r.text.contains("CANARY"), "no echo: {}", r.text);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("limit"),
+        "{}",
+        r.text
+    );
+}
+
+/// serde reads a struct from an array by position; a body must be an object, and an array
+/// that fits creates nothing.
+async fn a_body_that_is_not_an_object_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    for body in [
+        json!(["An array organisation"]),
+        json!("text"),
+        json!(7),
+        json!(null),
+    ] {
+        let r = app
+            .post("/api/v1/organisations")
+            .token(&admin.access)
+            .json(body)
+            .send()
+            .await;
+        r.assert_problem(422);
+        assert!(
+            r.body["detail"].as_str().unwrap().contains("JSON object"),
+            "{}",
+            r.text
+        );
+    }
+    let orgs = app
+        .get("/api/v1/organisations")
+        .token(&admin.access)
+        .send()
+        .await;
+    assert_eq!(orgs.body["items"], json!([]), "nothing was created");
+}
+
+/// The `Bearer` scheme is matched in any case (RFC 9110); a token longer than any issued is
+/// refused before it is parsed.
+async fn the_bearer_scheme_ignores_case_and_huge_tokens_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let r = app
+            .get("/api/v1/me")
+            .header("authorization", &format!("{scheme} {}", admin.access))
+            .send()
+            .await;
+        assert_eq!(r.status, 200, "{scheme}: {}", r.text);
+    }
+    let huge = "a".repeat(9 * 1024);
+    let r = app
+        .get("/api/v1/me")
+        .header("authorization", &format!("Bearer {huge}"))
+        .send()
+        .await;
+    r.assert_problem(401);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("longer"),
+        "{}",
+        r.text
+    );
+    app.get("/api/v1/me")
+        .header("authorization", &format!("Basic {}", admin.access))
+        .send()
+        .await
+        .assert_problem(401);
+}
+
+/// Names refuse the invisible characters that let one name pass for another (a right-to-left
+/// override, a zero-width space), and keep the joiners some scripts need.
+async fn names_refuse_invisible_formatting(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let user = |name: &str| {
+        json!({"email": format!("{}@example.org", uuid::Uuid::new_v4().simple()),
+               "display_name": name, "role": "admin", "password": crate::helpers::PASSWORD})
+    };
+    for name in [
+        "Alex\u{202E}rosivrepuS",
+        "Al\u{200B}ex",
+        "\u{2066}Alex\u{2069}",
+    ] {
+        let r = app
+            .post("/api/v1/users")
+            .token(&admin.access)
+            .json(user(name))
+            .send()
+            .await;
+        r.assert_problem(422);
+        assert!(
+            r.body["errors"]["display_name"]
+                .to_string()
+                .contains("invisible"),
+            "{}",
+            r.text
+        );
+        let r = app
+            .post("/api/v1/organisations")
+            .token(&admin.access)
+            .json(json!({"name": name}))
+            .send()
+            .await;
+        r.assert_problem(422);
+    }
+    let orgs = app
+        .get("/api/v1/organisations")
+        .token(&admin.access)
+        .send()
+        .await;
+    assert_eq!(orgs.body["items"], json!([]), "nothing was created");
+    // A zero-width non-joiner belongs in Persian names.
+    let r = app
+        .post("/api/v1/users")
+        .token(&admin.access)
+        .json(user("Mohammad\u{200C}reza"))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
 both_backends!(
+    names_refuse_invisible_formatting,
+    a_query_error_names_the_parameter_not_the_value,
+    a_body_that_is_not_an_object_is_refused,
+    the_bearer_scheme_ignores_case_and_huge_tokens_are_refused,
     unknown_route_is_404,
     wrong_method_is_405_with_allow,
     malformed_json_is_400,

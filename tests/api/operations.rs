@@ -269,6 +269,75 @@ async fn serve_starts_from_nothing_and_stops_on_sigterm() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Logging never stops serving: with the process's stderr gone (a log shipper that died), a
+/// log line that cannot be written is dropped and counted, and every request is answered.
+#[actix_web::test]
+async fn a_dead_log_reader_does_not_stop_serving() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("peerpath-logs-{}", uuid::Uuid::new_v4()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_peerpath"))
+        .arg("serve")
+        .current_dir(std::env::temp_dir())
+        .env(
+            "PEERPATH_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .env("PEERPATH__SERVER__PORT", "0")
+        .env("PEERPATH__DATA__DIR", &dir)
+        .env(
+            "PEERPATH__DATABASE__URL",
+            format!("sqlite://{}/peerpath.db", dir.display()),
+        )
+        .env("PEERPATH__LOG__FORMAT", "json")
+        .env("PEERPATH_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("serve logs its port").unwrap();
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if event["fields"]["message"] == "peerpath is serving" {
+            break event["fields"]["port"].as_u64().unwrap();
+        }
+    };
+    // The reader exits: every later write to the pipe fails.
+    drop(lines);
+    let client = awc::Client::default();
+    for path in [
+        "/health/live",
+        "/health/ready",
+        "/api/v1/me",
+        "/health/live",
+    ] {
+        for _ in 0..5 {
+            let r = client
+                .get(format!("http://127.0.0.1:{port}{path}"))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{path} got no answer: {e}"));
+            assert!(r.status().as_u16() < 500, "{path}: {}", r.status());
+        }
+    }
+    let mut metrics = client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    let text = String::from_utf8(metrics.body().await.unwrap().to_vec()).unwrap();
+    let dropped: f64 = text
+        .lines()
+        .find(|l| l.starts_with("log_writes_dropped_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    assert!(dropped >= 20.0, "the dropped lines are counted: {dropped}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Several instances starting at once on a fresh PostgreSQL database take turns migrating.
 #[actix_web::test]
 async fn postgres_instances_starting_together_migrate_once() {
