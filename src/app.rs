@@ -245,6 +245,7 @@ fn serve(state: Data<AppState>, listener: TcpListener) -> Result<Server, StartEr
             .configure(http::routes)
             .split_for_parts();
         app.default_service(web::to(http::fallback))
+            .wrap(from_fn(http::idempotent::idempotent))
             .wrap(from_fn(telemetry::observe))
     })
     .shutdown_timeout(settings.server.shutdown_timeout_secs)

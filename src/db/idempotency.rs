@@ -13,6 +13,7 @@ pub struct IdempotencyRow {
     pub status_code: i32,
     pub response_body: String,
     pub created_at: NaiveDateTime,
+    pub response_headers: String,
 }
 
 pub fn find(conn: &mut DbConn, user_id: &str, key: &str) -> QueryResult<Option<IdempotencyRow>> {
@@ -27,4 +28,27 @@ pub fn insert(conn: &mut DbConn, row: &IdempotencyRow) -> QueryResult<usize> {
     diesel::insert_into(idempotency_keys::table)
         .values(row)
         .execute(conn)
+}
+
+/// Completes a reservation with its answer.
+pub fn complete(
+    conn: &mut DbConn,
+    user_id: &str,
+    key: &str,
+    status_code: i32,
+    body: &str,
+    headers: &str,
+) -> QueryResult<usize> {
+    diesel::update(idempotency_keys::table.find((user_id, key)))
+        .set((
+            idempotency_keys::status_code.eq(status_code),
+            idempotency_keys::response_body.eq(body),
+            idempotency_keys::response_headers.eq(headers),
+        ))
+        .execute(conn)
+}
+
+/// Gives a key back: its request was refused, so a retry may try again.
+pub fn release(conn: &mut DbConn, user_id: &str, key: &str) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.find((user_id, key))).execute(conn)
 }

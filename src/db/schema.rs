@@ -101,6 +101,7 @@ diesel::table! {
         status_code -> Integer,
         response_body -> Text,
         created_at -> Timestamp,
+        response_headers -> Text,
     }
 }
 

@@ -99,7 +99,6 @@ impl People {
                 organisation_id: org,
                 password: Some(self.password.clone()),
             },
-            |_, _| Ok(()),
         )
         .await?;
         Ok(user.id)
@@ -149,7 +148,7 @@ pub async fn seed(
     )
     .await?;
     let admin = actor(admin.id, Role::Admin, None);
-    let org = organisations::create_organisation(db, &admin, DEMO_ORGANISATION, |_, _| Ok(()))
+    let org = organisations::create_organisation(db, &admin, DEMO_ORGANISATION)
         .await?
         .id;
     let manager_id = people
@@ -207,7 +206,7 @@ async fn network(
     people: &People,
     org: OrganisationId,
 ) -> AppResult<()> {
-    let partner = organisations::create_organisation(db, admin, DEMO_PARTNER, |_, _| Ok(()))
+    let partner = organisations::create_organisation(db, admin, DEMO_PARTNER)
         .await?
         .id;
     people
@@ -218,14 +217,8 @@ async fn network(
             Some(partner),
         )
         .await?;
-    let network = networks::create_network(
-        db,
-        admin,
-        DEMO_NETWORK,
-        networks::NetworkScope::Local,
-        |_, _| Ok(()),
-    )
-    .await?;
+    let network =
+        networks::create_network(db, admin, DEMO_NETWORK, networks::NetworkScope::Local).await?;
     for member in [org, partner] {
         networks::set_membership(db, mailer, admin, network.id, member, true).await?;
     }

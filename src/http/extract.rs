@@ -12,7 +12,6 @@ use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, FieldErrors};
-use crate::idempotency::{self, IdempotencyKey};
 use crate::identity::{Actor, sessions};
 use crate::state::AppState;
 use crate::telemetry::RequestId;
@@ -228,27 +227,6 @@ impl FromRequest for IfMatch {
             .and_then(|v| v.strip_suffix('"'))
             .and_then(|v| v.parse::<i32>().ok());
         ready(version.map(IfMatch).ok_or(AppError::PreconditionFailed))
-    }
-}
-
-/// The optional `Idempotency-Key` of a creating POST.
-pub struct IdempotencyHeader(pub Option<IdempotencyKey>);
-
-impl FromRequest for IdempotencyHeader {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let key = req
-            .headers()
-            .get(idempotency::HEADER)
-            .map(|v| {
-                v.to_str()
-                    .map_err(|_| AppError::bad_request("Idempotency-Key must be ASCII"))
-                    .and_then(IdempotencyKey::parse)
-            })
-            .transpose();
-        ready(key.map(IdempotencyHeader))
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod extract;
+pub mod idempotent;
 pub mod web;
 
 use actix_web::http::Method;

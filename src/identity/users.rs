@@ -125,20 +125,15 @@ async fn initial_hash(identity: &Identity, account: &NewAccount) -> AppResult<Op
 }
 
 /// Creates an account for `actor`; a programme manager's default organisation is their own.
-/// `within` runs inside the same transaction (for the idempotency record).
 /// Without an initial password the user is invited: an email with a single-use link to
 /// choose one is queued in the same transaction.
-pub async fn create_user<F>(
+pub async fn create_user(
     identity: &Identity,
     db: &Database,
     mailer: &Arc<Notifications>,
     actor: &Actor,
     mut account: NewAccount,
-    within: F,
-) -> AppResult<User>
-where
-    F: FnOnce(&mut DbConn, &User) -> AppResult<()> + Send + 'static,
-{
+) -> AppResult<User> {
     if actor.role == Role::ProgrammeManager && account.organisation_id.is_none() {
         account.organisation_id = actor.organisation_id;
     }
@@ -163,7 +158,6 @@ where
                     .on(user.id)
                     .in_org(user.organisation_id),
             )?;
-            within(conn, &user)?;
             Ok(user)
         })
         .await?;

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::audit::{self, Event};
 use crate::db::organisations::OrganisationRow;
-use crate::db::{self, Database, DbConn};
+use crate::db::{self, Database};
 use crate::error::{AppError, AppResult};
 use crate::identity::Actor;
 use crate::identity::authz::{self, Scope};
@@ -39,15 +39,11 @@ impl TryFrom<OrganisationRow> for Organisation {
     }
 }
 
-pub async fn create_organisation<F>(
+pub async fn create_organisation(
     db: &Database,
     actor: &Actor,
     name: &str,
-    within: F,
-) -> AppResult<Organisation>
-where
-    F: FnOnce(&mut DbConn, &Organisation) -> AppResult<()> + Send + 'static,
-{
+) -> AppResult<Organisation> {
     authz::can_manage_organisations(actor)?;
     let (name, name_key) = parse_name(name)?;
     let actor = actor.clone();
@@ -74,7 +70,6 @@ where
                 .on(org.id)
                 .in_org(Some(org.id)),
         )?;
-        within(conn, &org)?;
         Ok(org)
     })
     .await

@@ -87,16 +87,12 @@ fn load_visible(conn: &mut DbConn, actor: &Actor, id: NetworkId) -> AppResult<Ne
     to_network(row, members)
 }
 
-pub async fn create_network<F>(
+pub async fn create_network(
     db: &Database,
     actor: &Actor,
     name: &str,
     scope: NetworkScope,
-    within: F,
-) -> AppResult<Network>
-where
-    F: FnOnce(&mut DbConn, &Network) -> AppResult<()> + Send + 'static,
-{
+) -> AppResult<Network> {
     authz::can_manage_networks(actor)?;
     let (name, name_key) = parse_name(name)?;
     let actor = actor.clone();
@@ -119,7 +115,6 @@ where
             conn,
             Event::by(&actor, "network.created", "network").on(network.id),
         )?;
-        within(conn, &network)?;
         Ok(network)
     })
     .await

@@ -238,6 +238,122 @@ async fn idempotency_key_replays_the_first_answer_and_creates_one_row(backend: B
         .assert_problem(400);
 }
 
+/// Every POST honours the key, not only the first three: a check-in or a training record
+/// retried with its key is answered again and stored once (a retried urgent check-in does not
+/// email twice); another body under the key is 422 and stores nothing; keys are per user; a
+/// refused request gives its key back.
+async fn a_retried_post_with_its_key_acts_once(backend: Backend) {
+    use crate::training::{module, team};
+    let t = team(backend).await;
+    let app = &t.app;
+    let w = &t.worker.user_id;
+    let post = |path: String,
+                who: &crate::helpers::Session,
+                key: &'static str,
+                body: serde_json::Value| {
+        let token = who.access.clone();
+        async move {
+            app.post(&path)
+                .token(&token)
+                .header("idempotency-key", key)
+                .json(body)
+                .send()
+                .await
+        }
+    };
+    let today = chrono::Utc::now().date_naive().to_string();
+    let urgent =
+        json!({"held_on": today, "wellbeing": 1, "risk": "urgent", "call_requested": true});
+    let first = post(
+        format!("/api/v1/workers/{w}/checkins"),
+        &t.worker,
+        "checkin-1",
+        urgent.clone(),
+    )
+    .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let emails = app.emails_about("contact_requested", &t.supervisor.user_id);
+    let again = post(
+        format!("/api/v1/workers/{w}/checkins"),
+        &t.worker,
+        "checkin-1",
+        urgent.clone(),
+    )
+    .await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.body, first.body, "the first answer, replayed");
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(
+        app.emails_about("contact_requested", &t.supervisor.user_id),
+        emails,
+        "no second email"
+    );
+    let list = app
+        .get(&format!("/api/v1/workers/{w}/checkins"))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len(),
+        1,
+        "one check-in: {}",
+        list.text
+    );
+    post(
+        format!("/api/v1/workers/{w}/checkins"),
+        &t.worker,
+        "checkin-1",
+        json!({"held_on": today, "wellbeing": 4, "risk": "none"}),
+    )
+    .await
+    .assert_problem(422);
+
+    let m = module(app, &t.manager, "IDEM-1", None).await;
+    let record =
+        json!({"module_id": m, "completed_on": today, "hours": 2.0, "provider": "The Trust"});
+    // A refused try (a bad body) gives its key back: the good body may follow under it.
+    let bad = post(
+        format!("/api/v1/workers/{w}/training-records"),
+        &t.worker,
+        "record-1",
+        json!({"module_id": m, "completed_on": today, "hours": -1.0, "provider": "The Trust"}),
+    )
+    .await;
+    bad.assert_problem(422);
+    for _ in 0..3 {
+        let r = post(
+            format!("/api/v1/workers/{w}/training-records"),
+            &t.worker,
+            "record-1",
+            record.clone(),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let records = app
+        .get(&format!("/api/v1/workers/{w}/training-records"))
+        .token(&t.worker.access)
+        .send()
+        .await;
+    assert_eq!(
+        records.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        records.text
+    );
+    // The same key from another worker is their own request.
+    let c = &t.colleague.user_id;
+    let theirs = post(
+        format!("/api/v1/workers/{c}/training-records"),
+        &t.colleague,
+        "record-1",
+        record.clone(),
+    )
+    .await;
+    assert_eq!(theirs.status, 201, "{}", theirs.text);
+    assert_ne!(theirs.body["id"], records.body["items"][0]["id"]);
+}
+
 async fn send_user(app: &TestApp, token: &str, key: &str, org: &str) -> crate::helpers::Resp {
     app.post("/api/v1/users")
         .token(token)
@@ -267,5 +383,6 @@ both_backends!(
     bad_cursor_and_limit_are_400,
     updates_need_if_match_and_refuse_stale_versions,
     idempotency_key_replays_the_first_answer_and_creates_one_row,
+    a_retried_post_with_its_key_acts_once,
     idempotent_user_creation_replays_without_a_second_account,
 );

@@ -6,8 +6,7 @@ use utoipa::ToSchema;
 
 use super::respond::{created, versioned};
 use crate::error::{AppResult, Problem};
-use crate::http::extract::{ApiJson, IdempotencyHeader, IfMatch};
-use crate::idempotency::{self, Attempt};
+use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::Actor;
 use crate::ids::{NetworkId, OrganisationId};
 use crate::organisations::networks::{self, Network, NetworkScope};
@@ -37,19 +36,9 @@ pub struct NetworkRequest {
 pub async fn create_network(
     state: Data<AppState>,
     actor: Actor,
-    key: IdempotencyHeader,
     body: ApiJson<NetworkRequest>,
 ) -> AppResult<HttpResponse> {
-    let attempt = Attempt {
-        key: key.0,
-        fingerprint: idempotency::fingerprint(&state.identity.pepper, "POST /networks", &body.raw),
-    };
-    if let Some(n) = attempt.replay::<Network>(&state.db, &actor).await? {
-        return Ok(created(format!("/api/v1/networks/{}", n.id), n.version, &n));
-    }
-    let store = attempt.store(&actor, 201);
-    let n = networks::create_network(&state.db, &actor, &body.value.name, body.value.scope, store)
-        .await?;
+    let n = networks::create_network(&state.db, &actor, &body.value.name, body.value.scope).await?;
     Ok(created(format!("/api/v1/networks/{}", n.id), n.version, &n))
 }
 

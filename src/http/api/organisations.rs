@@ -6,8 +6,7 @@ use utoipa::ToSchema;
 
 use super::respond::{created, versioned};
 use crate::error::{AppResult, Problem};
-use crate::http::extract::{ApiJson, IdempotencyHeader, IfMatch};
-use crate::idempotency::{self, Attempt};
+use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::Actor;
 use crate::ids::OrganisationId;
 use crate::organisations::{self, Organisation, OrganisationSettings};
@@ -38,27 +37,9 @@ pub struct OrganisationRequest {
 pub async fn create_organisation(
     state: Data<AppState>,
     actor: Actor,
-    key: IdempotencyHeader,
     body: ApiJson<OrganisationRequest>,
 ) -> AppResult<HttpResponse> {
-    let attempt = Attempt {
-        key: key.0,
-        fingerprint: idempotency::fingerprint(
-            &state.identity.pepper,
-            "POST /organisations",
-            &body.raw,
-        ),
-    };
-    if let Some(org) = attempt.replay::<Organisation>(&state.db, &actor).await? {
-        return Ok(created(
-            format!("/api/v1/organisations/{}", org.id),
-            org.version,
-            &org,
-        ));
-    }
-    let store = attempt.store(&actor, 201);
-    let org =
-        organisations::create_organisation(&state.db, &actor, &body.value.name, store).await?;
+    let org = organisations::create_organisation(&state.db, &actor, &body.value.name).await?;
     Ok(created(
         format!("/api/v1/organisations/{}", org.id),
         org.version,

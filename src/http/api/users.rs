@@ -8,8 +8,7 @@ use super::respond::{created, versioned};
 use crate::config::Secret;
 use crate::db::users::UserFilter;
 use crate::error::{AppResult, Problem};
-use crate::http::extract::{ApiJson, IdempotencyHeader, IfMatch};
-use crate::idempotency::{self, Attempt};
+use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::users::{self, NewAccount, User, UserUpdate};
 use crate::identity::{Actor, DisplayName, Email, Role};
 use crate::ids::{OrganisationId, UserId};
@@ -71,20 +70,8 @@ pub struct UserListQuery {
 pub async fn create_user(
     state: Data<AppState>,
     actor: Actor,
-    key: IdempotencyHeader,
     body: ApiJson<CreateUserRequest>,
 ) -> AppResult<HttpResponse> {
-    let attempt = Attempt {
-        key: key.0,
-        fingerprint: idempotency::fingerprint(&state.identity.pepper, "POST /users", &body.raw),
-    };
-    if let Some(user) = attempt.replay::<User>(&state.db, &actor).await? {
-        return Ok(created(
-            format!("/api/v1/users/{}", user.id),
-            user.version,
-            &user,
-        ));
-    }
     let request = body.value;
     let account = NewAccount {
         email: Email::parse(&request.email)?,
@@ -93,14 +80,12 @@ pub async fn create_user(
         organisation_id: request.organisation_id,
         password: request.password,
     };
-    let store = attempt.store(&actor, 201);
     let user = users::create_user(
         &state.identity,
         &state.db,
         &state.notifications,
         &actor,
         account,
-        store,
     )
     .await?;
     Ok(created(
