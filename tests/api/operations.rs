@@ -216,14 +216,17 @@ async fn postgres_ready_is_503_during_an_outage_and_recovers_without_restart() {
     }
 }
 
-/// `peerpath serve` from nothing: creates its data folder and database, answers ready, and
-/// stops cleanly on SIGTERM.
-#[actix_web::test]
-async fn serve_starts_from_nothing_and_stops_on_sigterm() {
+/// `peerpath serve` on a fresh SQLite database in `dir`, logging JSON to a pipe: the child,
+/// the pipe's lines and the port it serves on (read from its "serving" line).
+fn serve_in(
+    dir: &std::path::Path,
+) -> (
+    std::process::Child,
+    std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+    u64,
+) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    let dir = std::env::temp_dir().join(format!("peerpath-serve-{}", uuid::Uuid::new_v4()));
-    let started = std::time::Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_peerpath"))
         .arg("serve")
         .current_dir(std::env::temp_dir())
@@ -232,7 +235,7 @@ async fn serve_starts_from_nothing_and_stops_on_sigterm() {
             concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
         )
         .env("PEERPATH__SERVER__PORT", "0")
-        .env("PEERPATH__DATA__DIR", &dir)
+        .env("PEERPATH__DATA__DIR", dir)
         .env(
             "PEERPATH__DATABASE__URL",
             format!("sqlite://{}/peerpath.db", dir.display()),
@@ -250,6 +253,17 @@ async fn serve_starts_from_nothing_and_stops_on_sigterm() {
             break event["fields"]["port"].as_u64().unwrap();
         }
     };
+    (child, lines, port)
+}
+
+/// `peerpath serve` from nothing: creates its data folder and database, answers ready, and
+/// stops cleanly on SIGTERM.
+#[actix_web::test]
+async fn serve_starts_from_nothing_and_stops_on_sigterm() {
+    use std::process::Command;
+    let dir = std::env::temp_dir().join(format!("peerpath-serve-{}", uuid::Uuid::new_v4()));
+    let started = std::time::Instant::now();
+    let (mut child, _logs, port) = serve_in(&dir);
     let client = awc::Client::default();
     let ready = client
         .get(format!("http://127.0.0.1:{port}/health/ready"))
@@ -273,35 +287,8 @@ async fn serve_starts_from_nothing_and_stops_on_sigterm() {
 /// log line that cannot be written is dropped and counted, and every request is answered.
 #[actix_web::test]
 async fn a_dead_log_reader_does_not_stop_serving() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
     let dir = std::env::temp_dir().join(format!("peerpath-logs-{}", uuid::Uuid::new_v4()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_peerpath"))
-        .arg("serve")
-        .current_dir(std::env::temp_dir())
-        .env(
-            "PEERPATH_CONFIG_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
-        )
-        .env("PEERPATH__SERVER__PORT", "0")
-        .env("PEERPATH__DATA__DIR", &dir)
-        .env(
-            "PEERPATH__DATABASE__URL",
-            format!("sqlite://{}/peerpath.db", dir.display()),
-        )
-        .env("PEERPATH__LOG__FORMAT", "json")
-        .env("PEERPATH_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = loop {
-        let line = lines.next().expect("serve logs its port").unwrap();
-        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if event["fields"]["message"] == "peerpath is serving" {
-            break event["fields"]["port"].as_u64().unwrap();
-        }
-    };
+    let (mut child, lines, port) = serve_in(&dir);
     // The reader exits: every later write to the pipe fails.
     drop(lines);
     let client = awc::Client::default();
