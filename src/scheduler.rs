@@ -29,6 +29,8 @@ pub enum Job {
     PayStepWarnings,
     /// Reminds workers of a check-in due, and their supervisor after the grace period.
     CheckinReminders,
+    /// Forgets `Idempotency-Key` answers a day old: a retry comes within minutes.
+    PurgeIdempotencyKeys,
 }
 
 /// In this order: reminders first, so that a digest reader's reminders join today's digest.
@@ -39,6 +41,7 @@ pub const JOBS: &[Job] = &[
     Job::CheckinReminders,
     Job::DailyDigest,
     Job::PurgeExpiredTokens,
+    Job::PurgeIdempotencyKeys,
 ];
 
 impl Job {
@@ -50,6 +53,7 @@ impl Job {
             Self::WaitingSignoffReminders => "competencies.waiting_signoff_reminders",
             Self::PayStepWarnings => "salary.pay_step_warnings",
             Self::CheckinReminders => "recovery.checkin_reminders",
+            Self::PurgeIdempotencyKeys => "idempotency.purge_old_keys",
         }
     }
 }
@@ -113,6 +117,15 @@ pub async fn tick(
                     settings.checkin_grace_days,
                 )
                 .await?
+            }
+            Job::PurgeIdempotencyKeys => {
+                db.write(move |conn| {
+                    Ok(db::idempotency::delete_before(
+                        conn,
+                        now - TimeDelta::days(1),
+                    )?)
+                })
+                .await?;
             }
             Job::PurgeExpiredTokens => {
                 db.write(move |conn| {

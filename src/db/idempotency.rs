@@ -52,3 +52,9 @@ pub fn complete(
 pub fn release(conn: &mut DbConn, user_id: &str, key: &str) -> QueryResult<usize> {
     diesel::delete(idempotency_keys::table.find((user_id, key))).execute(conn)
 }
+
+/// Forgets the keys kept since before `before`.
+pub fn delete_before(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)))
+        .execute(conn)
+}

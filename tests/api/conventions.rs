@@ -352,6 +352,27 @@ async fn a_retried_post_with_its_key_acts_once(backend: Backend) {
     .await;
     assert_eq!(theirs.status, 201, "{}", theirs.text);
     assert_ne!(theirs.body["id"], records.body["items"][0]["id"]);
+
+    // Keys are forgotten after a day: the daily job purges them, and the key is new again.
+    let settings = app.state.settings.scheduler.clone();
+    let later = peerpath::db::now() + chrono::TimeDelta::days(2);
+    peerpath::scheduler::tick(&app.state.db, &app.state.notifications, &settings, later)
+        .await
+        .unwrap();
+    let r = post(
+        format!("/api/v1/workers/{w}/training-records"),
+        &t.worker,
+        "record-1",
+        record.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.header("idempotent-replayed"),
+        None,
+        "a new request: {}",
+        r.text
+    );
 }
 
 async fn send_user(app: &TestApp, token: &str, key: &str, org: &str) -> crate::helpers::Resp {
