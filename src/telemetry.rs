@@ -33,7 +33,7 @@ pub fn init(settings: &LogSettings) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        // Not its default of reporting a failed write with eprintln!, which panics when
+        // Not its default of reporting a failed write on stderr itself, which panics when
         // stderr is gone: inside a request, that took serving down.
         .log_internal_errors(false)
         .with_writer(|| DroppingStderr);

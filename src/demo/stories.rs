@@ -160,29 +160,28 @@ fn reached(s: &Story, start: NaiveDate) -> Vec<(usize, NaiveDate)> {
 fn plan_of(s: &Story, start: NaiveDate, today: NaiveDate) -> Plan {
     let mut plan = Plan::default();
     let stages = reached(s, start);
-    let mut windows: Vec<(usize, NaiveDate, NaiveDate)> = vec![];
-    for (i, (stage, on)) in stages.iter().enumerate() {
-        let from = if i == 0 { start } else { stages[i - 1].1 };
-        let to = if i == 0 { months_after(start, 3) } else { *on };
-        windows.push((*stage, from, to));
-    }
-    let (current, since) = stages[stages.len() - 1];
-    let next = current + 1;
-    let toward = next < STAGES.len();
     for code in MANDATORY_MODULES {
         plan.module(code, spread(start, months_after(start, 2), 0, 1));
     }
-    for (stage, from, to) in &windows {
+    // Each stage's requirements were met in the time before it was reached (the first
+    // stage's in the first three months).
+    for (i, (stage, on)) in stages.iter().enumerate() {
+        let (from, to) = match i.checked_sub(1) {
+            Some(before) => (stages[before].1, *on),
+            None => (start, months_after(start, 3)),
+        };
         let (.., modules, competencies) = STAGES[*stage];
         for (k, code) in modules.iter().enumerate() {
-            plan.module(code, spread(*from, *to, k, modules.len()));
+            plan.module(code, spread(from, to, k, modules.len()));
         }
         for (k, code) in competencies.iter().enumerate() {
             plan.competencies
-                .push((code, Some(spread(*from, *to, k, competencies.len()))));
+                .push((code, Some(spread(from, to, k, competencies.len()))));
         }
     }
-    if toward {
+    let (current, since) = stages[stages.len() - 1];
+    let next = current + 1;
+    if next < STAGES.len() {
         let (.., modules, competencies) = STAGES[next];
         let until = days_before(today, 14).max(since);
         // Not ready: about half of the next stage done, and the next competency asked for.

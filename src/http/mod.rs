@@ -125,16 +125,16 @@ fn query_problem(message: &str, query: &str) -> String {
             None => "The query string has a parameter this operation does not take.".into(),
         };
     }
+    let sent = quoted(message);
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
-    let field = quoted(message)
-        .and_then(|sent| pairs.into_iter().find(|(_, value)| *value == sent))
+    let field = sent
+        .as_ref()
+        .and_then(|sent| pairs.into_iter().find(|(_, value)| value == sent))
         .map(|(key, _)| key);
     match (field, expected) {
         (Some(f), Some(e)) => format!("The query parameter `{f}` is not valid: expected {e}."),
         (None, Some(e)) => format!("A query parameter is not valid: expected {e}."),
-        (_, None) if quoted(message).is_none() => {
-            format!("A query parameter is not valid: {message}.")
-        }
+        (_, None) if sent.is_none() => format!("A query parameter is not valid: {message}."),
         _ => "A query parameter is not valid.".into(),
     }
 }

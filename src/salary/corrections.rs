@@ -19,7 +19,7 @@ use crate::db::salary::{
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::Actor;
-use crate::ids::{OrganisationId, UserId};
+use crate::ids::UserId;
 use crate::validation;
 
 /// A correction as a table shows it: when, by whom, why, and the figures it replaced.
@@ -94,15 +94,8 @@ pub struct CorrectionInput {
     pub confirm_unusual: bool,
 }
 
-/// The checked input: corrected points, trimmed note and source.
-struct Checked {
-    points: Vec<PointInput>,
-    note: String,
-    source: Option<String>,
-    confirm_unusual: bool,
-}
-
-fn check(input: CorrectionInput) -> AppResult<Checked> {
+/// The input checked, with its note and source trimmed.
+fn check(input: CorrectionInput) -> AppResult<CorrectionInput> {
     let mut errors = FieldErrors::new();
     super::check_points(&input.points, &mut errors);
     let note = validation::text(&input.note, "note", 500, true, &mut errors);
@@ -111,7 +104,7 @@ fn check(input: CorrectionInput) -> AppResult<Checked> {
         .as_deref()
         .map(|s| validation::text(s, "source", 300, false, &mut errors));
     crate::error::valid(errors)?;
-    Ok(Checked {
+    Ok(CorrectionInput {
         points: input.points,
         note,
         source,
@@ -283,17 +276,6 @@ fn whom(
     ))
 }
 
-fn as_points(points: &[PayPointRow]) -> Vec<PayPoint> {
-    points
-        .iter()
-        .map(|p| PayPoint {
-            point: p.point,
-            annual_minor: p.annual_minor,
-            years_to_next: p.years_to_next,
-        })
-        .collect()
-}
-
 fn corrected_table(plan: &Plan, source: Option<&str>, corrections: &[TableCorrection]) -> PayTable {
     let mut table = plan.table.clone();
     if let Some(source) = source {
@@ -336,7 +318,7 @@ pub async fn correct(
     let actor = actor.clone();
     db.write(move |conn| {
         let plan = plan(conn, &actor, band_id, table_id, &input.points)?;
-        super::check_unusual(&input.points, Some(&plan.before), input.confirm_unusual)?;
+        super::refuse_unusual(plan.unusual.clone(), input.confirm_unusual)?;
         if plan
             .before
             .iter()
@@ -348,8 +330,14 @@ pub async fn correct(
                 "are the table's figures already: there is nothing to correct",
             ));
         }
-        let previous = serde_json::to_string(&as_points(&plan.before))
-            .map_err(|_| AppError::internal("pay points could not be written"))?;
+        let previous = serde_json::to_string(
+            &plan
+                .before
+                .iter()
+                .map(super::pay_point)
+                .collect::<Vec<PayPoint>>(),
+        )
+        .map_err(|_| AppError::internal("pay points could not be written"))?;
         let row = TableCorrectionRow {
             id: uuid::Uuid::now_v7().to_string(),
             pay_table_id: plan.table.id.clone(),
@@ -371,17 +359,11 @@ pub async fn correct(
             .collect();
         db::salary::rewrite_points(conn, &plan.table.id, &plan.after, input.source.as_deref())?;
         db::salary::insert_correction(conn, &row, &salary_rows)?;
-        let organisation = plan
-            .band
-            .organisation_id
-            .as_deref()
-            .map(OrganisationId::from_db)
-            .transpose()?;
         audit::record(
             conn,
             Event::by(&actor, "salary_band.pay_table_corrected", "pay_table")
                 .on(&plan.table.id)
-                .in_org(organisation),
+                .in_org(super::band_organisation(&plan.band)?),
         )?;
         let corrections = of_tables(conn, std::slice::from_ref(&plan.table.id))?;
         let correction = corrections

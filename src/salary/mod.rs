@@ -114,11 +114,7 @@ fn to_band(
         .map(|t| to_table(t, points, corrections))
         .collect();
     Ok(Band {
-        organisation_id: row
-            .organisation_id
-            .as_deref()
-            .map(OrganisationId::from_db)
-            .transpose()?,
+        organisation_id: band_organisation(&row)?,
         id: row.id,
         code: row.code,
         name: row.name,
@@ -145,13 +141,25 @@ fn to_table(
         points: points
             .iter()
             .filter(|p| p.pay_table_id == table.id)
-            .map(|p| PayPoint {
-                point: p.point,
-                annual_minor: p.annual_minor,
-                years_to_next: p.years_to_next,
-            })
+            .map(pay_point)
             .collect(),
     }
+}
+
+fn pay_point(p: &PayPointRow) -> PayPoint {
+    PayPoint {
+        point: p.point,
+        annual_minor: p.annual_minor,
+        years_to_next: p.years_to_next,
+    }
+}
+
+/// The organisation that keeps a band; none for a national one.
+fn band_organisation(band: &BandRow) -> AppResult<Option<OrganisationId>> {
+    band.organisation_id
+        .as_deref()
+        .map(OrganisationId::from_db)
+        .transpose()
 }
 
 /// Loads bands with their tables, points and corrections in four queries.
@@ -267,7 +275,11 @@ fn check_unusual(
     replaces: Option<&[PayPointRow]>,
     confirmed: bool,
 ) -> AppResult<()> {
-    let found = unusual(points, replaces);
+    refuse_unusual(unusual(points, replaces), confirmed)
+}
+
+/// Refuses the unusual figures found, unless confirmed.
+fn refuse_unusual(found: Vec<String>, confirmed: bool) -> AppResult<()> {
     if found.is_empty() || confirmed {
         return Ok(());
     }
@@ -443,16 +455,11 @@ pub async fn add_pay_table(
         let (table, points) = table_rows(&band.id, &input, source, &actor);
         db::salary::insert_table(conn, &table, &points)?;
         let moved = move_onto_table(conn, &band, &table, &points, &actor)?;
-        let organisation = band
-            .organisation_id
-            .as_deref()
-            .map(OrganisationId::from_db)
-            .transpose()?;
         audit::record(
             conn,
             Event::by(&actor, "salary_band.pay_award", "salary_band")
                 .on(&band.id)
-                .in_org(organisation),
+                .in_org(band_organisation(&band)?),
         )?;
         Ok(PayAward {
             pay_table: to_table(&table, &points, &[]),
