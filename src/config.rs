@@ -118,6 +118,8 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     pub checkout_timeout_ms: u64,
     pub sqlite_busy_timeout_ms: u64,
+    /// The largest the SQLite file may grow, in MiB; 0 for no cap.
+    pub sqlite_max_size_mb: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -60,6 +60,12 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Readiness: the service is up but should not be sent traffic; the text says why.
+    #[error("not ready: {0}")]
+    NotReady(&'static str),
+    /// The database refused a write for want of space (logged by `db::Database::run`).
+    #[error("storage full: {0}")]
+    StorageFull(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -99,7 +105,8 @@ impl AppError {
             Self::Validation(_) => "validation",
             Self::Unprocessable(_) => "unprocessable",
             Self::TooManyRequests { .. } => "too-many-requests",
-            Self::Unavailable(_) => "unavailable",
+            Self::Unavailable(_) | Self::NotReady(_) => "unavailable",
+            Self::StorageFull(_) => "storage-full",
             Self::Internal(_) => "internal",
         }
     }
@@ -132,6 +139,10 @@ impl AppError {
             Self::Unavailable(_) => {
                 "The service cannot reach its database right now; try again shortly.".into()
             }
+            Self::NotReady(why) => (*why).to_string(),
+            Self::StorageFull(_) => "The service has run out of storage space, so nothing was \
+                                     saved. Try again later; its operators have been told."
+                .into(),
             Self::Internal(_) => "Something went wrong on our side.".into(),
         }
     }
@@ -228,6 +239,11 @@ pub const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
         "The database cannot be reached or the service is saturated; retry after the seconds in Retry-After.",
     ),
     (
+        "storage-full",
+        "Out of storage space",
+        "The database has no space left, so nothing was saved. Retry after the seconds in Retry-After; reads still work.",
+    ),
+    (
         "internal",
         "Internal error",
         "Something failed on the server. Nothing is disclosed here; quote the X-Request-Id header when reporting it.",
@@ -276,7 +292,8 @@ impl ResponseError for AppError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) | Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -312,6 +329,12 @@ impl ResponseError for AppError {
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE.to_string()));
+            }
+            Self::StorageFull(_) | Self::NotReady(_) => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    crate::db::storage::RETRY_AFTER_SECS.to_string(),
+                ));
             }
             Self::Unauthorized(_) => {
                 response.insert_header((
@@ -372,6 +395,9 @@ impl From<DieselError> for AppError {
                     "Another change to the same record happened at the same time; retry.",
                 )
             }
+            DieselError::DatabaseError(_, info) if is_out_of_space(info.message()) => {
+                Self::StorageFull(info.message().to_string())
+            }
             // SQLite reports a lock it could not get within busy_timeout as an unknown error.
             DieselError::DatabaseError(_, info)
                 if info.message().contains("database is locked") =>
@@ -381,6 +407,14 @@ impl From<DieselError> for AppError {
             other => Self::Internal(other.to_string()),
         }
     }
+}
+
+/// SQLite's SQLITE_FULL and PostgreSQL's disk_full (53100), known by their messages: diesel
+/// passes on neither code.
+fn is_out_of_space(message: &str) -> bool {
+    message.contains("database or disk is full")
+        || message.contains("No space left on device")
+        || message.contains("could not extend file")
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {

@@ -20,6 +20,7 @@ pub mod salary;
 pub mod scheduled_runs;
 pub mod schema;
 pub mod sessions;
+pub mod storage;
 pub mod supervision;
 pub mod training;
 pub mod users;
@@ -160,6 +161,8 @@ impl Target {
 pub struct Manager {
     target: Target,
     busy_timeout_ms: u64,
+    /// A cap on the SQLite file (0: none), so that it cannot fill a disk it shares.
+    sqlite_max_size_mb: u64,
     /// Connections of this pool that lost their server, ever.
     losses: Arc<AtomicU64>,
 }
@@ -200,6 +203,10 @@ impl ManageConnection for Manager {
                     self.busy_timeout_ms
                 ))
                 .map_err(r2d2::Error::QueryError)?;
+                if self.sqlite_max_size_mb > 0 {
+                    cap_sqlite_size(&mut conn, self.sqlite_max_size_mb)
+                        .map_err(r2d2::Error::QueryError)?;
+                }
                 conn.set_instrumentation(self.watch());
                 Ok(DbConn::Sqlite(conn))
             }
@@ -234,11 +241,12 @@ impl ManageConnection for Manager {
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
-/// The pool and which backend it speaks.
+/// The pool, which backend it speaks, and whether its storage is full.
 #[derive(Clone)]
 pub struct Database {
     pub pool: Pool,
     pub backend: Backend,
+    pub storage: Arc<storage::StorageWatch>,
 }
 
 impl Database {
@@ -253,6 +261,7 @@ impl Database {
         let manager = Manager {
             target,
             busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+            sqlite_max_size_mb: settings.sqlite_max_size_mb,
             losses: Arc::default(),
         };
         let pool = r2d2::Pool::builder()
@@ -261,7 +270,11 @@ impl Database {
             .connection_timeout(Duration::from_millis(settings.checkout_timeout_ms))
             .test_on_check_out(true)
             .build_unchecked(manager);
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            storage: Arc::default(),
+        })
     }
 
     pub fn get(&self) -> AppResult<PooledConn> {
@@ -294,6 +307,16 @@ impl Database {
                 Ordering::Relaxed,
             );
         });
+        if let Err(AppError::StorageFull(detail)) = &result {
+            ::metrics::counter!("db_storage_full_total").increment(1);
+            if let storage::LogLine::Write { refusals } = self.storage.refused(Instant::now()) {
+                tracing::error!(
+                    error = %detail,
+                    refusals,
+                    "the database is out of space: writes are refused until space is freed"
+                );
+            }
+        }
         result
     }
 
@@ -303,8 +326,30 @@ impl Database {
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| write_tx(conn, f)).await
+        let result = self.run(move |conn| write_tx(conn, f)).await;
+        if result.is_ok() {
+            self.storage.wrote();
+        }
+        result
     }
+
+    /// Whether writes are being refused for want of space (readiness reports it).
+    pub fn storage_full(&self) -> bool {
+        self.storage.is_full(Instant::now())
+    }
+}
+
+/// Caps the file at `mb` MiB for this connection (SQLite keeps the cap per connection; a cap
+/// below the file's size holds it at its size).
+fn cap_sqlite_size(conn: &mut SqliteConnection, mb: u64) -> QueryResult<()> {
+    #[derive(QueryableByName)]
+    struct PageSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        page_size: i64,
+    }
+    let page = diesel::sql_query("PRAGMA page_size").get_result::<PageSize>(conn)?;
+    let pages = (mb * 1024 * 1024) / u64::try_from(page.page_size.max(512)).unwrap_or(4096);
+    conn.batch_execute(&format!("PRAGMA max_page_count = {pages}"))
 }
 
 fn ensure_parent_dir(path: &Path) -> Result<(), String> {
@@ -336,7 +381,12 @@ where
             Ok(value)
         }
         Err(e) => {
-            AnsiTransactionManager::rollback_transaction(inner)?;
+            // SQLite may have rolled back already (it does on SQLITE_FULL): the first error
+            // is the one to answer. A connection whose rollback failed is marked broken, and
+            // the pool drops it.
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(inner) {
+                tracing::debug!(error = %rollback, "rollback after a failed write");
+            }
             Err(e)
         }
     }
@@ -382,6 +432,7 @@ mod tests {
         let manager = Manager {
             target: Target::Sqlite(dir.join("w.db")),
             busy_timeout_ms: 100,
+            sqlite_max_size_mb: 0,
             losses: Arc::default(),
         };
         let _ = std::fs::create_dir_all(&dir);

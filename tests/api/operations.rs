@@ -449,3 +449,99 @@ fn every_schema_has_a_name_of_its_own() {
     assert!(values("ModuleCategory").contains("hcv_clinical"));
     assert!(values("PauseCategory").contains("return_to_work"));
 }
+
+/// A database out of space (a real SQLite file grown past its configured cap by another
+/// connection): writes and logins answer 507 with Retry-After and store nothing, readiness
+/// says so, reads go on, and writes resume without a restart once space is freed.
+#[actix_web::test]
+async fn a_full_sqlite_database_answers_507_and_recovers_when_space_returns() {
+    use diesel::{Connection, SqliteConnection, connection::SimpleConnection};
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+        s.database.sqlite_max_size_mb = 2;
+        s.email.run_worker = false;
+    })
+    .await;
+    let admin = app.admin().await;
+    let crate::helpers::TestDb::Sqlite(dir) = &*app.db else {
+        unreachable!()
+    };
+    let mut filler =
+        SqliteConnection::establish(&dir.join("peerpath.db").to_string_lossy()).unwrap();
+    filler
+        .batch_execute(
+            "PRAGMA busy_timeout = 5000; CREATE TABLE filler (b BLOB);
+             INSERT INTO filler VALUES (zeroblob(3 * 1024 * 1024));",
+        )
+        .unwrap();
+
+    // Pages left free in the tables' last pages take a few writes before the cap bites.
+    let mut refused = None;
+    for n in 0..400 {
+        let r = app
+            .post("/api/v1/organisations")
+            .token(&admin.access)
+            .json(serde_json::json!({"name": format!("Full {n} {}", "x".repeat(150))}))
+            .send()
+            .await;
+        if r.status != 201 {
+            refused = Some((n, r));
+            break;
+        }
+    }
+    let (n, r) = refused.expect("a write is refused before 400 organisations");
+    r.assert_problem(507);
+    assert_eq!(r.body["type"], "/docs/problems#storage-full");
+    assert_eq!(r.header("retry-after").as_deref(), Some("60"));
+    assert!(
+        !r.text.contains("disk is full"),
+        "no database text: {}",
+        r.text
+    );
+    let listed = app
+        .get("/api/v1/organisations?limit=200")
+        .token(&admin.access)
+        .send()
+        .await;
+    assert_eq!(listed.status, 200, "reads go on: {}", listed.text);
+    assert!(
+        !listed.text.contains(&format!("Full {n} ")),
+        "the refused organisation was not stored"
+    );
+    // A login writes its session: refused the same way (once the sessions table's last
+    // page is full too), never a 500.
+    let mut login = app.login(&admin.email, crate::helpers::PASSWORD).await;
+    for _ in 0..100 {
+        if login.status != 200 {
+            break;
+        }
+        login = app.login(&admin.email, crate::helpers::PASSWORD).await;
+    }
+    login.assert_problem(507);
+    let ready = app.get("/health/ready").send().await;
+    ready.assert_problem(503);
+    assert!(ready.header("retry-after").is_some());
+    assert!(ready.body["detail"].as_str().unwrap().contains("storage"));
+    let metrics = app.get("/metrics").send().await;
+    assert!(
+        metrics.text.contains("db_storage_full_total"),
+        "{}",
+        metrics.text
+    );
+
+    // Space returns (the filler's pages go to the free list): writes resume at once.
+    filler.batch_execute("DELETE FROM filler").unwrap();
+    let r = app
+        .post("/api/v1/organisations")
+        .token(&admin.access)
+        .json(serde_json::json!({"name": "Space again"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(app.get("/health/ready").send().await.status, 200);
+    assert_eq!(
+        app.login(&admin.email, crate::helpers::PASSWORD)
+            .await
+            .status,
+        200
+    );
+}

@@ -4,7 +4,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db;
-use crate::error::{AppResult, Problem};
+use crate::error::{AppError, AppResult, Problem};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -20,17 +20,23 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "live" })
 }
 
-/// The service can reach its database: 503 while it cannot, 200 again once it can.
+/// The service can reach its database and write to it: 503 while it cannot (the database is
+/// unreachable, or has refused writes for want of space in the last minute), 200 again once it can.
 #[utoipa::path(
     tag = "operations",
     responses(
         (status = 200, body = Health),
-        (status = 503, description = "Database unreachable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable or out of space; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/health/ready")]
 pub async fn ready(state: Data<AppState>) -> AppResult<HttpResponse> {
     state.db.run(db::ping).await?;
+    if state.db.storage_full() {
+        return Err(AppError::NotReady(
+            "The database is out of storage space: writes are refused until space is freed.",
+        ));
+    }
     Ok(HttpResponse::Ok().json(Health { status: "ready" }))
 }
 

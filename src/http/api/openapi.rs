@@ -60,7 +60,7 @@ impl Modify for BearerAuth {
 
 /// Adds to every operation the problem answers the shared machinery can give: body
 /// refusals where there is a body, 401 where a token is needed, 404 where the path names a
-/// record, 500 and 503 wherever the database is used.
+/// record, 500, 503 and 507 wherever the database is used.
 pub fn add_common_responses(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         let names_record = path.contains('{');
@@ -94,6 +94,12 @@ pub fn add_common_responses(doc: &mut OpenApi) {
                     "Internal error (no detail; see the log by request id)",
                 );
                 add(op, "503", "Database unavailable; see Retry-After");
+                // Reads write too: sessions, audited reads of recovery data.
+                add(
+                    op,
+                    "507",
+                    "The database is out of space; nothing was saved. See Retry-After",
+                );
             }
         }
     }

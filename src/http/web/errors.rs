@@ -110,9 +110,16 @@ fn explain(error: &AppError) -> Explained {
             )],
             messages: vec![],
         },
-        AppError::Unavailable(_) => plain(
+        AppError::Unavailable(_) | AppError::NotReady(_) => plain(
             "Sorry, the service is busy",
             &["Nothing was changed. Try again in a minute."],
+        ),
+        AppError::StorageFull(_) => plain(
+            "Sorry, the service cannot save anything just now",
+            &[
+                "It has run out of storage space, so nothing was changed. Its operators have \
+                 been told. Try again later.",
+            ],
         ),
         AppError::PayloadTooLarge { .. } => plain(
             "What you sent is too long",
@@ -193,8 +200,13 @@ impl ResponseError for PageError {
                     _ => {}
                 }
                 let mut response = error_page(error.status_code(), explain(error));
-                if let AppError::TooManyRequests { retry_after_secs } = error
-                    && let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string())
+                let retry_after = match error {
+                    AppError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+                    AppError::StorageFull(_) => Some(crate::db::storage::RETRY_AFTER_SECS),
+                    _ => None,
+                };
+                if let Some(secs) = retry_after
+                    && let Ok(v) = header::HeaderValue::from_str(&secs.to_string())
                 {
                     response.headers_mut().insert(header::RETRY_AFTER, v);
                 }
