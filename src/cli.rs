@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `create-admin`.
+//! The command line: `serve`, `worker`, `migrate`, `create-admin`, `backup`, `restore` and the rest.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -39,6 +39,19 @@ enum Command {
     /// Re-seal all recovery content under recovery.current_key_id (keep the old keys
     /// configured until it has run).
     RotateKey,
+    /// Copy the SQLite database to a new file while the service runs: a consistent snapshot,
+    /// integrity-checked. (PostgreSQL: use pg_dump or base backups.)
+    Backup {
+        /// The backup file to write; it must not exist.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put an SQLite backup in place of the database, after checking it. Stop the service
+    /// first; the database it replaces is kept beside it.
+    Restore {
+        /// The backup file (made by `peerpath backup`).
+        file: std::path::PathBuf,
+    },
     /// Create an admin account. The password comes from PEERPATH_ADMIN_PASSWORD or stdin.
     CreateAdmin {
         #[arg(long)]
@@ -76,6 +89,8 @@ pub async fn run() -> i32 {
         Command::RotateKey => rotate_key(settings).await,
         Command::Migrate { action } => migrate(settings, action).await,
         Command::CreateAdmin { email, name } => create_admin(settings, &email, &name).await,
+        Command::Backup { to } => backup(&settings, &to).await,
+        Command::Restore { file } => restore(&settings, &file).await,
     };
     match result {
         Ok(()) => 0,
@@ -254,5 +269,45 @@ async fn rotate_key(settings: Settings) -> Result<(), String> {
         "re-sealed {sections} plan sections and {checkins} check-ins under key {current:?}; \
          keys no longer named by any row may now be removed"
     );
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+async fn backup(settings: &Settings, to: &std::path::Path) -> Result<(), String> {
+    let target = db::Target::parse(settings.database.url.expose())?;
+    let to = to.to_path_buf();
+    let copied = actix_web::web::block(move || db::backup::backup(&target, &to))
+        .await
+        .map_err(|e| e.to_string())??;
+    println!(
+        "backed up to {} ({} bytes, {} ms); integrity check ok. Keep the signing and \
+         recovery keys too, apart from it (docs/OPERATIONS.md)",
+        copied.path.display(),
+        copied.bytes,
+        copied.took.as_millis()
+    );
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+async fn restore(settings: &Settings, file: &std::path::Path) -> Result<(), String> {
+    let target = db::Target::parse(settings.database.url.expose())?;
+    let file = file.to_path_buf();
+    let copied = actix_web::web::block(move || db::backup::restore(&target, &file))
+        .await
+        .map_err(|e| e.to_string())??;
+    // Bring an older backup's schema up to this version now, not at the next start.
+    let database = Database::connect(&settings.database)?;
+    let applied = app::migrate(&database).await.map_err(|e| e.to_string())?;
+    println!(
+        "restored {} ({} bytes, {} ms; {} migration(s) applied after it)",
+        copied.path.display(),
+        copied.bytes,
+        copied.took.as_millis(),
+        applied.len()
+    );
+    if let Some(aside) = copied.set_aside {
+        println!("the database it replaced is kept as {}", aside.display());
+    }
     Ok(())
 }

@@ -65,3 +65,31 @@ pub fn status(conn: &mut DbConn) -> Result<Vec<(String, bool)>, MigrationError> 
         DbConn::Postgres(c) => list(c, POSTGRES),
     }
 }
+
+/// Of the migrations applied to a database, how many this binary knows, and the versions it
+/// does not (a database from a newer peerpath).
+pub fn applied_known_and_unknown(
+    conn: &mut DbConn,
+) -> Result<(usize, Vec<String>), MigrationError> {
+    fn split<C: MigrationHarness<DB>, DB: diesel::backend::Backend>(
+        conn: &mut C,
+        source: EmbeddedMigrations,
+    ) -> Result<(usize, Vec<String>), MigrationError>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        let known: Vec<_> = MigrationSource::<DB>::migrations(&source)?
+            .iter()
+            .map(|m| m.name().version().as_owned())
+            .collect();
+        let (ours, theirs): (Vec<_>, Vec<_>) = conn
+            .applied_migrations()?
+            .into_iter()
+            .partition(|v| known.contains(v));
+        Ok((ours.len(), theirs.iter().map(ToString::to_string).collect()))
+    }
+    match conn {
+        DbConn::Sqlite(c) => split(c, SQLITE),
+        DbConn::Postgres(c) => split(c, POSTGRES),
+    }
+}

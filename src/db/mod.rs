@@ -3,6 +3,7 @@
 
 pub mod account_tokens;
 pub mod audit;
+pub mod backup;
 pub mod competencies;
 pub mod idempotency;
 pub mod migrations;
@@ -247,6 +248,8 @@ pub struct Database {
     pub pool: Pool,
     pub backend: Backend,
     pub storage: Arc<storage::StorageWatch>,
+    /// SQLite: the database's lock, held shared so that a restore waits for this process.
+    _lock: Option<Arc<std::fs::File>>,
 }
 
 impl Database {
@@ -254,9 +257,13 @@ impl Database {
     /// while the database is down.
     pub fn connect(settings: &DatabaseSettings) -> Result<Self, String> {
         let target = Target::parse(settings.url.expose())?;
-        if let Target::Sqlite(path) = &target {
-            ensure_parent_dir(path)?;
-        }
+        let lock = match &target {
+            Target::Sqlite(path) => {
+                ensure_parent_dir(path)?;
+                Some(Arc::new(backup::hold_shared(path)?))
+            }
+            Target::Postgres(_) => None,
+        };
         let backend = target.backend();
         let manager = Manager {
             target,
@@ -274,6 +281,7 @@ impl Database {
             pool,
             backend,
             storage: Arc::default(),
+            _lock: lock,
         })
     }
 

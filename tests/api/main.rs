@@ -6,6 +6,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod backups;
 mod browser;
 mod competencies;
 mod conventions;
