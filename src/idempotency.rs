@@ -12,7 +12,7 @@ use crate::db::{self, Database};
 use crate::error::{AppError, AppResult};
 
 pub const HEADER: &str = "Idempotency-Key";
-const MAX_LEN: usize = 255;
+pub const MAX_LEN: usize = 255;
 /// The status of a reserved key whose request has not answered yet.
 const RESERVED: i32 = 0;
 

@@ -256,6 +256,7 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        crate::contract::record_count();
         if let Some(background) = &self.background {
             background.request_stop();
         }
@@ -331,7 +332,7 @@ impl Req<'_> {
     }
     pub async fn send(self) -> Resp {
         let url = format!("{}{}", self.app.address, self.path);
-        let mut request = self.app.client.request(self.method, url);
+        let mut request = self.app.client.request(self.method.clone(), url);
         for (name, value) in &self.headers {
             request = request.insert_header((name.as_str(), value.as_str()));
         }
@@ -346,6 +347,19 @@ impl Req<'_> {
             .await
             .expect("a body");
         let text = String::from_utf8_lossy(&bytes).into_owned();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok());
+        if let Err(mismatch) = crate::contract::check(
+            self.method.as_str(),
+            &self.path,
+            response.status().as_u16(),
+            content_type,
+            &bytes,
+        ) {
+            panic!("the response does not match the OpenAPI document: {mismatch}");
+        }
         Resp {
             status: response.status().as_u16(),
             headers: response.headers().clone(),

@@ -2,6 +2,7 @@
 //! PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod contract;
 mod helpers;
 
 mod audit;

@@ -41,6 +41,7 @@ pub struct ChangePasswordRequest {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = sessions::TokenPair),
+        (status = 401, description = "Wrong email or password, or the account is not active (told alike)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Busy or database unavailable", body = Problem, content_type = "application/problem+json"),
     )
@@ -73,6 +74,8 @@ pub async fn login(
     request_body = RefreshRequest,
     responses(
         (status = 200, description = "New tokens", body = sessions::TokenPair),
+        (status = 401, description = "The refresh token is unknown, used, expired or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]

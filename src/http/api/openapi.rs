@@ -1,12 +1,15 @@
 //! The OpenAPI document's frame: info, security scheme, and the answers every operation
 //! can give whether or not its handler lists them.
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _};
 
 use crate::error::{PROBLEM_JSON, Problem};
+use crate::pagination::MAX_LIMIT;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -58,34 +61,97 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Adds to every operation the problem answers the shared machinery can give: body
-/// refusals where there is a body, 401 where a token is needed, 404 where the path names a
-/// record, 500, 503 and 507 wherever the database is used.
+/// Adds to every operation what the shared machinery answers and takes, whatever its handler
+/// lists: body refusals where there is a body; 400 for a bad query string; 401 and 403 where a
+/// token is needed; 404 where the path names a record; 409 and 422 for a refused change;
+/// 412 and 428 where an If-Match is read; the `Idempotency-Key` header (and its 400, 409,
+/// 422) on every POST that honours it; the real bounds of `limit`; 500, 503 and 507 wherever
+/// the database is used.
 pub fn add_common_responses(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         let names_record = path.contains('{');
         let uses_database = !matches!(path.as_str(), "/health/live" | "/metrics");
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
+        let signs_in = path.starts_with("/api/v1/auth/");
+        for (method, op) in [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
         ]
         .into_iter()
-        .flatten()
+        .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
         {
+            let changes = method != "get";
+            let params = op.parameters.get_or_insert_with(Vec::new);
+            let inline = |p: &RefOr<Parameter>| match p {
+                RefOr::T(p) => Some(p.clone()),
+                RefOr::Ref(_) => None,
+            };
+            let reads_query = params
+                .iter()
+                .filter_map(inline)
+                .any(|p| p.parameter_in == ParameterIn::Query);
+            let reads_if_match = params
+                .iter()
+                .filter_map(inline)
+                .any(|p| p.name == "If-Match");
+            for param in params.iter_mut().filter_map(|p| match p {
+                RefOr::T(p) => Some(p),
+                RefOr::Ref(_) => None,
+            }) {
+                if param.name == "limit" && param.parameter_in == ParameterIn::Query {
+                    param.schema = Some(RefOr::T(Schema::Object(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                            .minimum(Some(1))
+                            .maximum(Some(MAX_LIMIT))
+                            .build(),
+                    )));
+                }
+            }
+            let keyed = method == "post" && path.starts_with("/api/v1/") && !signs_in;
+            if keyed {
+                params.push(RefOr::T(idempotency_key_parameter()));
+            }
             if op.request_body.is_some() {
                 add(op, "400", "Malformed JSON");
                 add(op, "413", "Body larger than the configured limit");
                 add(op, "415", "Body is not application/json");
                 add(op, "422", "Invalid or unknown fields; see errors");
             }
+            if reads_query {
+                add(
+                    op,
+                    "400",
+                    "A query parameter malformed or out of range (limit, cursor, a filter)",
+                );
+                add(op, "422", "A filter's value cannot be used; see errors");
+            }
+            if keyed {
+                add(op, "400", "Idempotency-Key malformed");
+                add(
+                    op,
+                    "409",
+                    "A request with this Idempotency-Key is still running",
+                );
+                add(op, "422", "Idempotency-Key reused with another body");
+            }
             if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
                 add(op, "401", "Missing, invalid or revoked access token");
+                add(op, "403", "Your role or relation does not allow this");
             }
             if names_record {
                 add(op, "404", "No such record, or not visible to you");
+            }
+            if changes && uses_database && !signs_in {
+                add(op, "409", "The change clashes with the current state");
+                add(op, "422", "The change cannot be made; the detail says why");
+            }
+            if reads_if_match {
+                add(op, "412", "If-Match does not match the current ETag");
+                add(op, "428", "If-Match is required");
             }
             if uses_database {
                 add(
@@ -103,6 +169,25 @@ pub fn add_common_responses(doc: &mut OpenApi) {
             }
         }
     }
+}
+
+fn idempotency_key_parameter() -> Parameter {
+    ParameterBuilder::new()
+        .name(crate::idempotency::HEADER)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the same key with the same body replays the first answer; \
+             with another body it is refused (422). Keys are per user, kept for a day.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(crate::idempotency::MAX_LEN))
+                .pattern(Some("^[!-~]+$")),
+        ))
+        .build()
 }
 
 fn add(op: &mut Operation, status: &str, description: &str) {

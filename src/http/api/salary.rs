@@ -386,6 +386,7 @@ pub async fn list_appraisals(
 #[into_params(parameter_in = Query)]
 pub struct PayStepQuery {
     /// Steps due within this many days (0 to 366, default 90); overdue ones are included.
+    #[param(minimum = 0, maximum = 366)]
     pub within_days: Option<u32>,
     /// Items per page: 1 to 200, default 50.
     pub limit: Option<i64>,
