@@ -241,7 +241,6 @@ fn serve(state: Data<AppState>, listener: TcpListener) -> Result<Server, StartEr
             .app_data(state.clone())
             .app_data(route_table.clone())
             .app_data(http::path_config())
-            .app_data(http::query_config())
             .configure(http::routes)
             .split_for_parts();
         app.default_service(web::to(http::fallback))

@@ -4,7 +4,8 @@ use chrono::{NaiveDate, Utc};
 
 use crate::error::FieldErrors;
 
-/// Checks text: trimmed, within `max` characters, required or not.
+/// Checks text: within `max` characters as sent (so that the length the OpenAPI document
+/// publishes is the one enforced), then trimmed; required or not.
 pub fn text(
     value: &str,
     field: &str,
@@ -12,6 +13,7 @@ pub fn text(
     required: bool,
     errors: &mut FieldErrors,
 ) -> String {
+    let sent = value.chars().count();
     let value = value.trim();
     if required && value.is_empty() {
         errors
@@ -19,7 +21,7 @@ pub fn text(
             .or_default()
             .push("is required".into());
     }
-    if value.chars().count() > max {
+    if sent > max {
         errors
             .entry(field.into())
             .or_default()

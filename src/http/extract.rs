@@ -1,5 +1,5 @@
-//! Extractors: JSON bodies that refuse unknown fields and say which field is wrong, the
-//! authenticated caller, `If-Match`, `Idempotency-Key` and the client address.
+//! Extractors: JSON bodies that refuse unknown fields and say which field is wrong, query
+//! strings, the authenticated caller, `If-Match`, `Idempotency-Key` and the client address.
 
 use std::net::IpAddr;
 
@@ -207,6 +207,43 @@ impl FromRequest for Actor {
 /// The version named by `If-Match`: required (428 without it) on updates.
 pub struct IfMatch(pub i32);
 
+/// A query string read into `T`. A parameter sent empty (`?cursor=&status=`, as a form with
+/// blank fields sends them) is taken as not sent. A refusal names the parameter and what it
+/// takes, never the value sent.
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let query = req.query_string();
+        let sent: String = query
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !pair.ends_with('='))
+            .collect::<Vec<_>>()
+            .join("&");
+        ready(
+            serde_urlencoded::from_str::<T>(&sent)
+                .map(Query)
+                .map_err(|e| AppError::bad_request(super::query_problem(&e.to_string(), query))),
+        )
+    }
+}
+
 pub fn etag(version: i32) -> String {
     format!("\"v{version}\"")
 }
@@ -216,7 +253,12 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(value) = req.headers().get(header::IF_MATCH) else {
+        // An empty header is no precondition at all.
+        let Some(value) = req
+            .headers()
+            .get(header::IF_MATCH)
+            .filter(|v| !v.as_bytes().trim_ascii().is_empty())
+        else {
             return ready(Err(AppError::PreconditionRequired));
         };
         let version = value

@@ -18,7 +18,10 @@ fn covered(req: &ServiceRequest) -> bool {
     req.method() == Method::POST
         && req.path().starts_with(super::API_PREFIX)
         && !req.path().starts_with("/api/v1/auth/")
-        && req.headers().contains_key(HEADER)
+        && req
+            .headers()
+            .get(HEADER)
+            .is_some_and(|v| !v.as_bytes().trim_ascii().is_empty())
 }
 
 pub async fn idempotent(
@@ -46,6 +49,17 @@ async fn keyed(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Refusal> {
+    let Some(state) = req.app_data::<Data<AppState>>().cloned() else {
+        return Err(Refused(
+            req.request().clone(),
+            AppError::internal("no state"),
+        ));
+    };
+    // Who asks comes first: a request without a valid token is 401 whatever its key.
+    let actor = match req.extract::<Actor>().await {
+        Ok(a) => a,
+        Err(e) => return Err(Refused(req.request().clone(), e)),
+    };
     let key = req
         .headers()
         .get(HEADER)
@@ -54,16 +68,6 @@ async fn keyed(
         .and_then(IdempotencyKey::parse);
     let key = match key {
         Ok(k) => k,
-        Err(e) => return Err(Refused(req.request().clone(), e)),
-    };
-    let Some(state) = req.app_data::<Data<AppState>>().cloned() else {
-        return Err(Refused(
-            req.request().clone(),
-            AppError::internal("no state"),
-        ));
-    };
-    let actor = match req.extract::<Actor>().await {
-        Ok(a) => a,
         Err(e) => return Err(Refused(req.request().clone(), e)),
     };
     let body = match req.extract::<Bytes>().await {

@@ -99,15 +99,9 @@ pub fn path_config() -> actix::PathConfig {
     actix::PathConfig::default().error_handler(|_, _| AppError::NotFound.into())
 }
 
-pub fn query_config() -> actix::QueryConfig {
-    actix::QueryConfig::default().error_handler(|err, req| {
-        AppError::bad_request(query_problem(&err.to_string(), req.query_string())).into()
-    })
-}
-
 /// A query-string refusal that names the parameter and what it takes, never the value sent
 /// (serde's messages quote it: "unknown variant `<script>`, expected one of ...").
-fn query_problem(message: &str, query: &str) -> String {
+pub(crate) fn query_problem(message: &str, query: &str) -> String {
     let quoted = |m: &str| -> Option<String> {
         let start = m.find(['`', '"'])?;
         let close = m[start..].chars().next()?;

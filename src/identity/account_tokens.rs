@@ -144,6 +144,9 @@ pub async fn request_password_reset(
     client: IpAddr,
     request_id: Option<String>,
 ) -> AppResult<()> {
+    if email.trim().is_empty() {
+        return Err(AppError::invalid("email", "is required"));
+    }
     let key = Email::parse(email)
         .map(|e| e.key())
         .unwrap_or_else(|_| email.trim().to_lowercase());

@@ -15,7 +15,7 @@ impl Email {
         if value.is_empty() {
             return Err(invalid("is required"));
         }
-        if value.len() > 254 {
+        if value.len() > 254 || raw.chars().count() > 254 {
             return Err(invalid("is longer than 254 characters"));
         }
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -59,7 +59,7 @@ impl DisplayName {
         if value.is_empty() {
             return Err(AppError::invalid("display_name", "is required"));
         }
-        if value.chars().count() > Self::MAX_CHARS {
+        if raw.chars().count() > Self::MAX_CHARS {
             return Err(AppError::invalid(
                 "display_name",
                 format!("is longer than {} characters", Self::MAX_CHARS),
@@ -85,7 +85,7 @@ pub fn parse_name(raw: &str) -> AppResult<(String, String)> {
     if value.is_empty() {
         return Err(AppError::invalid("name", "is required"));
     }
-    if value.chars().count() > 200 {
+    if raw.chars().count() > 200 {
         return Err(AppError::invalid("name", "is longer than 200 characters"));
     }
     if value.chars().any(crate::validation::unfit_for_a_name) {

@@ -74,8 +74,10 @@ pub struct Band {
 #[serde(deny_unknown_fields)]
 pub struct PointInput {
     /// Whole minor units (pence).
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub annual_minor: i64,
     /// Required on every point but the last.
+    #[schema(minimum = 1, maximum = 50)]
     pub years_to_next: Option<i32>,
 }
 

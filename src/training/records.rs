@@ -516,8 +516,9 @@ pub async fn list_records(
     page: Page,
 ) -> AppResult<Paginated<TrainingRecord>> {
     if filter.expired.is_some() && filter.expires_within_days.is_some() {
-        return Err(AppError::bad_request(
-            "use either expired or expires_within_days, not both",
+        return Err(AppError::invalid(
+            "expires_within_days",
+            "cannot be used together with expired; use one of them",
         ));
     }
     let today = today();

@@ -199,13 +199,14 @@ pub struct NewWorker {
 }
 
 pub fn check_preferred_name(name: Option<&str>) -> AppResult<Option<String>> {
-    let Some(name) = name.map(str::trim) else {
+    let Some(sent) = name else {
         return Ok(None);
     };
+    let name = sent.trim();
     if name.is_empty() {
         return Ok(None);
     }
-    if name.chars().count() > 100 {
+    if sent.chars().count() > 100 {
         return Err(AppError::invalid(
             "preferred_name",
             "is longer than 100 characters",

@@ -398,7 +398,93 @@ async fn idempotent_user_creation_replays_without_a_second_account(backend: Back
     assert_eq!(second.body["id"], first.body["id"]);
 }
 
+/// What the contract tests found and the document now says: an empty query parameter is
+/// not sent; an empty If-Match or Idempotency-Key is none; a request without a token is 401
+/// before its key is read; a blank email asks for nothing; text is measured as sent.
+async fn blank_parameters_and_headers_are_read_as_not_sent(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    for i in 0..3 {
+        app.create_org(&admin, &format!("Blank {i}")).await;
+    }
+    let all = app
+        .get("/api/v1/organisations?cursor=&limit=")
+        .token(&admin.access)
+        .send()
+        .await;
+    assert_eq!(all.status, 200, "{}", all.text);
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 3);
+    app.get("/api/v1/users?organisation_id=nonsense")
+        .token(&admin.access)
+        .send()
+        .await
+        .assert_problem(400);
+    assert_eq!(
+        app.get("/api/v1/users?organisation_id=")
+            .token(&admin.access)
+            .send()
+            .await
+            .status,
+        200
+    );
+
+    let org = app.create_org(&admin, "Precondition").await;
+    let path = format!("/api/v1/organisations/{org}");
+    app.patch(&path)
+        .token(&admin.access)
+        .header("if-match", " ")
+        .json(json!({"name": "Blank precondition"}))
+        .send()
+        .await
+        .assert_problem(428);
+    app.patch(&path)
+        .token(&admin.access)
+        .header("if-match", "\"v99999999999\"")
+        .json(json!({"name": "No such version"}))
+        .send()
+        .await
+        .assert_problem(412);
+
+    let no_token = app
+        .post("/api/v1/organisations")
+        .header("idempotency-key", "not a key")
+        .json(json!({"name": "Anonymous"}))
+        .send()
+        .await;
+    no_token.assert_problem(401);
+    let blank_key = app
+        .post("/api/v1/organisations")
+        .token(&admin.access)
+        .header("idempotency-key", " ")
+        .json(json!({"name": "Blank key"}))
+        .send()
+        .await;
+    assert_eq!(blank_key.status, 201, "{}", blank_key.text);
+    assert!(blank_key.header("idempotent-replayed").is_none());
+
+    let reset = app
+        .post("/api/v1/auth/password-reset")
+        .json(json!({"email": "  "}))
+        .send()
+        .await;
+    reset.assert_problem(422);
+    assert!(reset.body["errors"]["email"].is_array());
+    let padded = format!("{}{}", " ".repeat(5), "n".repeat(198));
+    let long = app
+        .post("/api/v1/organisations")
+        .token(&admin.access)
+        .json(json!({ "name": padded }))
+        .send()
+        .await;
+    long.assert_problem(422);
+    assert_eq!(
+        long.body["errors"]["name"][0],
+        "is longer than 200 characters"
+    );
+}
+
 both_backends!(
+    blank_parameters_and_headers_are_read_as_not_sent,
     every_list_answers_items_and_a_cursor,
     lists_page_with_an_opaque_cursor,
     bad_cursor_and_limit_are_400,

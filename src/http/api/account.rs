@@ -15,6 +15,7 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
+    #[schema(min_length = 1)]
     pub email: String,
 }
 
@@ -27,8 +28,9 @@ pub struct Accepted {
 #[serde(deny_unknown_fields)]
 pub struct SetPasswordRequest {
     /// The token from the emailed link.
+    #[schema(min_length = 1)]
     pub token: String,
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 128)]
     pub password: Secret,
 }
 

@@ -1,4 +1,6 @@
-use actix_web::web::{Data, Query};
+use actix_web::web::Data;
+
+use crate::http::extract::Query;
 use actix_web::{HttpResponse, get};
 use serde::Deserialize;
 use utoipa::IntoParams;

@@ -1,5 +1,7 @@
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{HttpResponse, delete, get, post, put};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -21,12 +23,16 @@ use crate::supervisor_queue::{self, SupervisorQueue};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompetencyRequest {
+    #[schema(min_length = 1, max_length = 20, pattern = r"^\s*[A-Za-z0-9._-]+\s*$")]
     pub code: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub domain: String,
     /// "Able to ...".
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     pub description: Option<String>,
     /// Observed practices needed before sign-off; 0 (the default) for none.
+    #[schema(minimum = 0, maximum = 100)]
     pub observations_required: Option<i32>,
     /// `false` retires it.
     pub active: Option<bool>,
@@ -172,6 +178,7 @@ pub struct SignoffRequest {
     #[schema(value_type = String, format = Uuid)]
     pub competency_id: uuid::Uuid,
     /// What shows the competency (at most 2000 characters).
+    #[schema(min_length = 1, max_length = 2000)]
     pub evidence: String,
 }
 
@@ -180,6 +187,7 @@ pub struct SignoffRequest {
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
     /// Shown in the sign-off's history (at most 1000 characters).
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -187,6 +195,7 @@ pub struct NoteRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
     /// Why, in words the person can act on (at most 1000 characters).
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
 }
 
@@ -333,6 +342,7 @@ pub async fn withdraw_signoff(
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// Why, in words the person can act on (at most 1000 characters).
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: String,
     /// The observations recorded so far still count toward a new request (default: they
     /// are kept but set aside).

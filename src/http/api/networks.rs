@@ -1,5 +1,7 @@
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{HttpResponse, delete, get, patch, post, put};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,6 +18,7 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub scope: NetworkScope,
 }

@@ -1,5 +1,7 @@
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{HttpResponse, get, post, put};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};

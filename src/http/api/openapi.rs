@@ -96,10 +96,32 @@ pub fn add_common_responses(doc: &mut OpenApi) {
                 .iter()
                 .filter_map(inline)
                 .any(|p| p.name == "If-Match");
+            let filters_by_record = params
+                .iter()
+                .filter_map(inline)
+                .any(|p| p.parameter_in == ParameterIn::Query && p.name.ends_with("_id"));
             for param in params.iter_mut().filter_map(|p| match p {
                 RefOr::T(p) => Some(p),
                 RefOr::Ref(_) => None,
             }) {
+                if param.name == "If-Match" {
+                    param.schema = Some(RefOr::T(Schema::Object(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some(r#"^(W/)?"v[0-9]{1,9}"$"#))
+                            .examples([serde_json::json!("\"v1\"")])
+                            .build(),
+                    )));
+                }
+                if param.parameter_in == ParameterIn::Query {
+                    // `?status=&cursor=` is read as if those were not sent (a form with blank
+                    // fields sends them so). OpenAPI 3.1 keeps `allowEmptyValue`; utoipa has
+                    // no field for it, and its extensions are written out as they are named.
+                    param
+                        .extensions
+                        .get_or_insert_with(Default::default)
+                        .insert("allowEmptyValue".into(), serde_json::Value::Bool(true));
+                }
                 if param.name == "limit" && param.parameter_in == ParameterIn::Query {
                     param.schema = Some(RefOr::T(Schema::Object(
                         ObjectBuilder::new()
@@ -142,7 +164,7 @@ pub fn add_common_responses(doc: &mut OpenApi) {
                 add(op, "401", "Missing, invalid or revoked access token");
                 add(op, "403", "Your role or relation does not allow this");
             }
-            if names_record {
+            if names_record || filters_by_record {
                 add(op, "404", "No such record, or not visible to you");
             }
             if changes && uses_database && !signs_in {
@@ -178,14 +200,17 @@ fn idempotency_key_parameter() -> Parameter {
         .required(Required::False)
         .description(Some(
             "Makes a retry safe: the same key with the same body replays the first answer; \
-             with another body it is refused (422). Keys are per user, kept for a day.",
+             with another body it is refused (422). 1 to 255 visible ASCII characters (HTTP \
+             drops spaces around a header's value; an empty one is no key). Keys are per \
+             user, kept for a day.",
         ))
         .schema(Some(
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .min_length(Some(1))
-                .max_length(Some(crate::idempotency::MAX_LEN))
-                .pattern(Some("^[!-~]+$")),
+                .pattern(Some(format!(
+                    "^[ \t]*([!-~]{{1,{}}})?[ \t]*$",
+                    crate::idempotency::MAX_LEN
+                ))),
         ))
         .build()
 }

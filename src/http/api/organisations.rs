@@ -1,5 +1,7 @@
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{HttpResponse, get, patch, post, put};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,6 +19,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct OrganisationRequest {
     /// Unique, ignoring case; 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 

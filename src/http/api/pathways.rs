@@ -1,7 +1,9 @@
 //! Pathways and stages, placements, the pathway summary, progressions and pauses.
 
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{HttpResponse, get, patch, post, put};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -25,13 +27,16 @@ use crate::workers::pauses::{self, Category, Pause};
 #[serde(deny_unknown_fields)]
 pub struct PathwayRequest {
     /// Unique in the organisation, ignoring case.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageRequest {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// The band a worker moves onto at this stage (national or your organisation's); absent
     /// for an unpaid stage.
@@ -39,9 +44,11 @@ pub struct StageRequest {
     pub band_id: Option<uuid::Uuid>,
     /// 0 to 240 months in the previous stage (pauses do not count).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 240)]
     pub min_months_in_previous: i32,
     /// Confirmed supervision hours in the previous stage (0 to 2000).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 2000)]
     pub supervision_hours: f64,
     /// Active modules of your catalogue that must be verified and in date.
     #[serde(default)]
@@ -287,6 +294,7 @@ pub async fn get_pathway_summary(
 #[serde(deny_unknown_fields)]
 pub struct ProposalRequest {
     /// Why now (at most 2000 characters).
+    #[schema(min_length = 1, max_length = 2000)]
     pub rationale: String,
 }
 
@@ -389,6 +397,7 @@ pub struct ApprovalRequest {
     /// The first day on the new stage and band (default today; not in the future).
     pub effective_on: Option<NaiveDate>,
     /// Required when the worker is not eligible: why approve all the same.
+    #[schema(min_length = 1, max_length = 2000)]
     pub override_reason: Option<String>,
 }
 

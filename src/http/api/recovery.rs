@@ -2,7 +2,9 @@
 //! counts programme managers see.
 
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{HttpResponse, delete, get, post, put};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -87,12 +89,15 @@ pub struct CheckinRequest {
     #[serde(default)]
     pub with_supervisor: bool,
     /// 1 (struggling) to 5 (well).
+    #[schema(minimum = 1, maximum = 5)]
     pub wellbeing: i32,
     pub risk: Risk,
     /// "I'd like a call": your supervisor is asked to get in touch at once.
     #[serde(default)]
     pub call_requested: bool,
+    #[schema(max_length = 2000)]
     pub agreed_actions: Option<String>,
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
     /// Whether your supervisor may read the agreed actions (default no).
     #[serde(default)]
@@ -202,6 +207,7 @@ pub async fn share_checkin(
 #[serde(deny_unknown_fields)]
 pub struct CadenceRequest {
     /// 1 to 90 days; default from settings (14).
+    #[schema(minimum = 1, maximum = 90)]
     pub every_days: Option<i32>,
     /// The day it was agreed (today or earlier; default today): the first check-in is due
     /// `every_days` after it.

@@ -1,6 +1,8 @@
 //! Salary bands and pay tables, workers' salary history, appraisals and pay steps.
 
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 
 use super::page_of;
 use crate::pagination::{PageQuery, Paginated};
@@ -23,15 +25,20 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct BandRequest {
     /// Such as AfC-4; unique among the bands you can use, ignoring case.
+    #[schema(min_length = 1, max_length = 20, pattern = r"^\s*[A-Za-z0-9._-]+\s*$")]
     pub code: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// ISO 4217, such as GBP.
+    #[schema(pattern = r"^\s*[A-Z]{3}\s*$", example = "GBP")]
     pub currency: String,
     /// The first pay table's date.
     pub effective_from: NaiveDate,
     /// Where the figures come from.
+    #[schema(max_length = 300)]
     pub source: Option<String>,
     /// Lowest first; amounts in whole minor units (pence), never a float.
+    #[schema(min_items = 1, max_items = 20)]
     pub points: Vec<PointInput>,
     /// Set once you have checked figures answered as unusual (over 10 years at a point, a
     /// point more than a quarter above the one below).
@@ -44,8 +51,10 @@ pub struct BandRequest {
 pub struct PayTableRequest {
     /// After the band's current table's date.
     pub effective_from: NaiveDate,
+    #[schema(max_length = 300)]
     pub source: Option<String>,
     /// As many points as the current table; whole minor units.
+    #[schema(min_items = 1, max_items = 20)]
     pub points: Vec<PointInput>,
     /// Set once you have checked figures answered as unusual (also: a point more than a
     /// fifth away from the current table's).
@@ -57,10 +66,13 @@ pub struct PayTableRequest {
 #[serde(deny_unknown_fields)]
 pub struct CorrectionRequest {
     /// The corrected points, lowest first, as many as the table holds; whole minor units.
+    #[schema(min_items = 1, max_items = 20)]
     pub points: Vec<PointInput>,
     /// What was wrong (up to 500 characters); kept with the correction.
+    #[schema(min_length = 1, max_length = 500)]
     pub note: String,
     /// A corrected source, if the source was wrong too.
+    #[schema(max_length = 300)]
     pub source: Option<String>,
     /// Set once you have checked figures answered as unusual (also: a point more than a
     /// fifth away from the figure it corrects).

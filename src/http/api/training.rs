@@ -1,5 +1,7 @@
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{HttpResponse, delete, get, post, put};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -20,12 +22,15 @@ use crate::training::records::{self, ListFilter, RecordInput, RecordStatus, Trai
 #[serde(deny_unknown_fields)]
 pub struct ModuleRequest {
     /// Unique in the organisation, ignoring case; letters, digits, '-', '_', '.'.
+    #[schema(min_length = 1, max_length = 20, pattern = r"^\s*[A-Za-z0-9._-]+\s*$")]
     pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     pub description: Option<String>,
     pub category: Category,
     pub typical_hours: Option<f64>,
     /// 1 to 120; absent when the module never needs renewing.
+    #[schema(minimum = 1, maximum = 120)]
     pub validity_months: Option<i32>,
     /// `false` retires the module.
     pub active: Option<bool>,
@@ -172,6 +177,7 @@ pub struct RecordRequest {
     pub completed_on: NaiveDate,
     /// More than 0 and at most 200.
     pub hours: f64,
+    #[schema(min_length = 1, max_length = 200)]
     pub provider: String,
     pub evidence: Option<String>,
 }
@@ -193,7 +199,8 @@ impl From<RecordRequest> for RecordInput {
 #[into_params(parameter_in = Query)]
 pub struct RecordListQuery {
     pub status: Option<RecordStatus>,
-    /// In date, and expiring within this many days.
+    /// In date, and expiring within this many days (0 to 3650; not with `expired`).
+    #[param(minimum = 0, maximum = 3650)]
     pub expires_within_days: Option<u32>,
     /// `true`: only expired records.
     pub expired: Option<bool>,

@@ -1,5 +1,7 @@
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{HttpResponse, get, patch, post};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -18,19 +20,22 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
+    #[schema(min_length = 3, max_length = 254, format = Email)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
     pub role: Role,
     /// Required for every role but admin; a programme manager's default is their own.
     pub organisation_id: Option<OrganisationId>,
     /// An initial password (8 to 128 characters, not a common one).
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 128)]
     pub password: Option<Secret>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
     /// `false` deactivates the account and ends its sessions at once.

@@ -1,5 +1,7 @@
 use actix_web::http::StatusCode;
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{HttpResponse, get, patch, post};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -25,6 +27,7 @@ pub struct CreateWorkerRequest {
     /// The peer worker's user account (of your organisation).
     pub user_id: UserId,
     pub supervisor_id: Option<UserId>,
+    #[schema(max_length = 100)]
     pub preferred_name: Option<String>,
     pub start_date: NaiveDate,
 }
@@ -34,7 +37,7 @@ pub struct CreateWorkerRequest {
 pub struct UpdateWorkerRequest {
     /// `null` clears it.
     #[serde(default, deserialize_with = "crate::http::extract::present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100)]
     pub preferred_name: Option<Option<String>>,
     pub start_date: Option<NaiveDate>,
     pub status: Option<WorkerStatus>,
@@ -199,6 +202,7 @@ pub async fn list_supervisor_history(
 pub struct SupervisionRequest {
     pub held_on: NaiveDate,
     /// 1 to 600.
+    #[schema(minimum = 1, maximum = 600)]
     pub minutes: i32,
     pub kind: SessionKind,
     /// At most 200 characters.

@@ -3,7 +3,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::web::{Data, Query};
+use actix_web::web::Data;
+
+use crate::http::extract::Query;
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use minijinja::context;
 use serde::Deserialize;

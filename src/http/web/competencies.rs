@@ -2,7 +2,9 @@
 //! evidence, each sign-off's history; for assessors, the sign-off decision (after checking
 //! the answer) and recording observed practice.
 
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{get, post};
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,9 @@
 //! The supervisor's queue and the training decision: verify, or reject with a reason, after
 //! checking the answer (the worker will read it).
 
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{get, post};
 use minijinja::context;
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,9 @@
 //! recovery module, this file is the only page code that names it.
 
 use actix_web::http::header;
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{HttpResponse, get, post};
 use chrono::Utc;
 use minijinja::{Value, context};

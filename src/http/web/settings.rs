@@ -1,6 +1,8 @@
 //! The person's own account: changing their password and choosing their emails.
 
-use actix_web::web::{Data, Query};
+use actix_web::web::Data;
+
+use crate::http::extract::Query;
 use actix_web::{get, post};
 use minijinja::context;
 use serde::{Deserialize, Serialize};

@@ -2,7 +2,9 @@
 //! supervision session, proposing a progression (after checking the answer); and the
 //! worker's side of supervision: confirming the sessions recorded for them.
 
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{get, post};
 use chrono::Utc;
 use minijinja::{Value, context};

@@ -1,7 +1,9 @@
 //! A peer worker's training: the list (expiring and expired marked), logging a completion,
 //! correcting or withdrawing one while it waits to be checked.
 
-use actix_web::web::{Data, Path, Query};
+use actix_web::web::{Data, Path};
+
+use crate::http::extract::Query;
 use actix_web::{get, post};
 use chrono::{Days, Utc};
 use minijinja::context;
