@@ -168,7 +168,7 @@ impl Application {
         let key = signing_key(&settings)?;
         let identity = Identity::new(&settings.auth, &key)?;
         let notifications = Notifications::new(&settings)?;
-        let recovery_keys = Arc::new(crate::recovery::Keyring::from_settings(&settings)?);
+        let recovery_keys = Arc::new(crate::crypto::Keyring::from_settings(&settings)?);
         let port = listener
             .local_addr()
             .map_err(|e| StartError(e.to_string()))?

@@ -217,7 +217,7 @@ async fn seed_demo(settings: Settings) -> Result<(), String> {
     let key = app::signing_key(&settings).map_err(|e| e.to_string())?;
     let identity = crate::identity::Identity::new(&settings.auth, &key)?;
     let mailer = crate::notifications::Notifications::new(&settings)?;
-    let keys = std::sync::Arc::new(crate::recovery::Keyring::from_settings(&settings)?);
+    let keys = std::sync::Arc::new(crate::crypto::Keyring::from_settings(&settings)?);
     let password = std::env::var("PEERPATH_DEMO_PASSWORD").ok();
     let outcome = crate::demo::seed(&database, &identity, &mailer, &keys, password)
         .await
@@ -259,7 +259,7 @@ fn describe(error: &crate::error::AppError) -> String {
 async fn rotate_key(settings: Settings) -> Result<(), String> {
     let database = Database::connect(&settings.database)?;
     app::migrate(&database).await.map_err(|e| e.to_string())?;
-    let keys = crate::recovery::Keyring::from_settings(&settings)?;
+    let keys = crate::crypto::Keyring::from_settings(&settings)?;
     let current = keys.current_key_id().to_string();
     let (sections, checkins) = database
         .run(move |conn| crate::recovery::data::rotate(conn, &keys))

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cli;
 pub mod competencies;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;

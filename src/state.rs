@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use crate::config::Settings;
+use crate::crypto::Keyring;
 use crate::db::Database;
 use crate::identity::Identity;
 use crate::notifications::Notifications;
-use crate::recovery::Keyring;
 
 pub struct AppState {
     pub db: Database,

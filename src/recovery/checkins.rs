@@ -10,9 +10,9 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::crypto::Sealed;
 use super::{Access, Keyring, access, audit_read, owner};
 use crate::audit::{self, Event};
+use crate::crypto::Sealed;
 use crate::db::pauses::PauseRow;
 use crate::db::recovery::{CadenceRow, CheckinRow};
 use crate::db::workers::WorkerRow;

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::checkins::{self, Checkin, CheckinStatus};
-use super::crypto::Sealed;
 use super::plan::Plan;
 use super::{Keyring, audit_read, owner};
 use crate::audit::{self, Event};
+use crate::crypto::Sealed;
 use crate::db::{self, Database, DbConn};
 use crate::error::AppResult;
 use crate::identity::Actor;

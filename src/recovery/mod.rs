@@ -3,11 +3,11 @@
 //! A walled garden. This module may use `db::recovery`, `notifications`, `audit` and the
 //! worker profile (relation, pauses); nothing in `pathway`, `salary`, reports or any
 //! manager-facing code imports it, and `db::recovery` is imported only from here (a test
-//! reads the source tree to keep it so). Free text is sealed at rest (`crypto`); every read
+//! reads the source tree to keep it so). Free text is sealed at rest (`crate::crypto`); every read
 //! of it writes an audit event; programme managers get counts only.
 
+pub use crate::crypto::Keyring;
 pub mod checkins;
-pub mod crypto;
 pub mod data;
 pub mod plan;
 pub mod reminders;
@@ -19,8 +19,6 @@ use crate::error::{AppError, AppResult};
 use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::workers::{self, Relation};
-
-pub use crypto::Keyring;
 
 /// Who is reading or writing: the worker, or their current supervisor (who sees what the
 /// worker shares). Anyone else is refused; a former supervisor from their next request.

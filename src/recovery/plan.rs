@@ -98,7 +98,7 @@ fn assemble(conn: &mut DbConn, keys: &Keyring, worker: &str, who: Access) -> App
         }
         let section = Section::parse(&row.section)?;
         let text = keys.open(
-            &super::crypto::Sealed {
+            &crate::crypto::Sealed {
                 key_id: row.key_id,
                 bytes: row.content,
             },

@@ -1,6 +1,7 @@
-//! Sealing recovery free text: XChaCha20-Poly1305 (authenticated; random 24-byte nonces are
-//! safe) under a key id, with associated data binding each ciphertext to its row and field,
-//! so a sealed value copied elsewhere does not open.
+//! Sealing what must not be readable at rest (recovery free text, second-factor secrets):
+//! XChaCha20-Poly1305 (authenticated; random 24-byte nonces are safe) under a key id, with
+//! associated data binding each ciphertext to its row and field, so a sealed value copied
+//! elsewhere does not open. The keys are the `recovery.keys` of the configuration.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
