@@ -58,7 +58,7 @@ fn main() {
             &state.db,
             &state.identity,
             &state.notifications,
-            &state.recovery_keys,
+            &state.sealing_keys,
             Some(PASSWORD.into()),
         )
         .await

@@ -168,7 +168,7 @@ impl Application {
         let key = signing_key(&settings)?;
         let identity = Identity::new(&settings.auth, &key)?;
         let notifications = Notifications::new(&settings)?;
-        let recovery_keys = Arc::new(crate::crypto::Keyring::from_settings(&settings)?);
+        let sealing_keys = Arc::new(crate::crypto::Keyring::from_settings(&settings)?);
         let port = listener
             .local_addr()
             .map_err(|e| StartError(e.to_string()))?
@@ -183,7 +183,7 @@ impl Application {
             identity,
             notifications,
             settings: Arc::new(settings),
-            recovery_keys,
+            sealing_keys,
         });
         let server = serve(state.clone(), listener)?;
         actix_web::rt::spawn(crate::memory::release_periodically());

@@ -261,13 +261,17 @@ async fn rotate_key(settings: Settings) -> Result<(), String> {
     app::migrate(&database).await.map_err(|e| e.to_string())?;
     let keys = crate::crypto::Keyring::from_settings(&settings)?;
     let current = keys.current_key_id().to_string();
-    let (sections, checkins) = database
-        .run(move |conn| crate::recovery::data::rotate(conn, &keys))
+    let (sections, checkins, factors) = database
+        .run(move |conn| {
+            let (sections, checkins) = crate::recovery::data::rotate(conn, &keys)?;
+            let factors = crate::identity::mfa::rotate(conn, &keys)?;
+            Ok((sections, checkins, factors))
+        })
         .await
         .map_err(|e| describe(&e))?;
     println!(
-        "re-sealed {sections} plan sections and {checkins} check-ins under key {current:?}; \
-         keys no longer named by any row may now be removed"
+        "re-sealed {sections} plan sections, {checkins} check-ins and {factors} second-factor \
+         secrets under key {current:?}; keys no longer named by any row may now be removed"
     );
     Ok(())
 }

@@ -138,6 +138,8 @@ pub struct AuthSettings {
     pub account_lock_secs: u64,
     pub max_attempts_per_client: u32,
     pub client_window_secs: u64,
+    /// Roles that must sign in with a second factor (an authenticator app).
+    pub mfa_required_roles: Vec<crate::identity::Role>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

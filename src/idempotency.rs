@@ -21,9 +21,12 @@ pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
     pub fn parse(raw: &str) -> AppResult<Self> {
-        if raw.is_empty() || raw.len() > MAX_LEN || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        // HTTP has dropped the spaces around a header's value; inside it they may stand.
+        let raw = raw.trim_matches([' ', '\t']);
+        let fits = |b: u8| b.is_ascii_graphic() || b == b' ' || b == b'\t';
+        if raw.is_empty() || raw.len() > MAX_LEN || !raw.bytes().all(fits) {
             return Err(AppError::bad_request(format!(
-                "{HEADER} must be 1 to {MAX_LEN} visible ASCII characters"
+                "{HEADER} must be 1 to {MAX_LEN} ASCII characters, letters, digits, marks or spaces"
             )));
         }
         Ok(Self(raw.to_string()))

@@ -129,6 +129,7 @@ pub async fn tick(
             }
             Job::PurgeExpiredTokens => {
                 db.write(move |conn| {
+                    crate::identity::mfa::purge(conn)?;
                     Ok(db::account_tokens::delete_expired(
                         conn,
                         now - TimeDelta::days(7),

@@ -13,6 +13,7 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     pub notifications: Arc<Notifications>,
     pub settings: Arc<Settings>,
-    /// The keys of recovery content; only `recovery` handlers pass it on.
-    pub recovery_keys: Arc<Keyring>,
+    /// The keys that seal recovery content (passed on by the `recovery` handlers only) and
+    /// second-factor secrets (by the sign-in handlers).
+    pub sealing_keys: Arc<Keyring>,
 }

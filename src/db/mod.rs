@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backup;
 pub mod competencies;
 pub mod idempotency;
+pub mod mfa;
 pub mod migrations;
 pub mod networks;
 pub mod notifications;

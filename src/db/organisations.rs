@@ -17,6 +17,8 @@ pub struct OrganisationRow {
     pub wellbeing_contact_email: Option<String>,
     /// Decides the proposals of an organisation's only programme manager.
     pub second_approver_id: Option<String>,
+    /// Supervisors must sign in with a second factor too.
+    pub mfa_for_supervisors: bool,
 }
 
 pub fn insert(conn: &mut DbConn, row: &OrganisationRow) -> QueryResult<OrganisationRow> {
@@ -81,6 +83,7 @@ pub fn set_settings(
     supervisors_see_pay: bool,
     wellbeing_contact_email: Option<&str>,
     second_approver_id: Option<&str>,
+    mfa_for_supervisors: bool,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(organisations::table.find(id))
@@ -88,6 +91,7 @@ pub fn set_settings(
             organisations::supervisors_see_pay.eq(supervisors_see_pay),
             organisations::wellbeing_contact_email.eq(wellbeing_contact_email),
             organisations::second_approver_id.eq(second_approver_id),
+            organisations::mfa_for_supervisors.eq(mfa_for_supervisors),
             organisations::updated_at.eq(now),
         ))
         .execute(conn)

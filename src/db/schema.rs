@@ -12,6 +12,7 @@ diesel::table! {
         supervisors_see_pay -> Bool,
         wellbeing_contact_email -> Nullable<Text>,
         second_approver_id -> Nullable<Text>,
+        mfa_for_supervisors -> Bool,
     }
 }
 
@@ -576,7 +577,41 @@ diesel::joinable!(stage_modules -> training_modules (module_id));
 diesel::joinable!(stage_competencies -> pathway_stages (stage_id));
 diesel::joinable!(stage_competencies -> competencies (competency_id));
 
+diesel::table! {
+    mfa_factors (user_id) {
+        user_id -> Text,
+        key_id -> Text,
+        secret -> Binary,
+        confirmed_at -> Nullable<Timestamp>,
+        last_used_step -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mfa_recovery_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mfa_challenges (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        enrolment -> Bool,
+        attempts -> Integer,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    mfa_factors,
+    mfa_recovery_codes,
+    mfa_challenges,
     organisations,
     networks,
     network_memberships,

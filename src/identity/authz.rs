@@ -223,3 +223,32 @@ pub fn can_list_supervisees(actor: &Actor) -> AppResult<()> {
         )),
     }
 }
+
+/// Whether a person must sign in with a second factor: their role is one the deployment
+/// requires it of, or they supervise in an organisation that asks it of supervisors.
+pub fn second_factor_required(
+    role: Role,
+    required_roles: &[Role],
+    organisation_asks: bool,
+) -> bool {
+    if required_roles.contains(&role) {
+        return true;
+    }
+    match role {
+        Role::Supervisor => organisation_asks,
+        Role::Admin | Role::ProgrammeManager | Role::PeerWorker => false,
+    }
+}
+
+/// Admins reset a lost second factor, never their own (someone else checks who is asking).
+pub fn can_reset_second_factor(actor: &Actor, target: crate::ids::UserId) -> AppResult<()> {
+    match actor.role {
+        Role::Admin if actor.user_id == target => Err(AppError::Forbidden(
+            "Another admin resets your own two-step verification.",
+        )),
+        Role::Admin => Ok(()),
+        Role::ProgrammeManager | Role::Supervisor | Role::PeerWorker => Err(AppError::Forbidden(
+            "Only an admin can reset two-step verification.",
+        )),
+    }
+}

@@ -4,9 +4,11 @@
 pub mod account_tokens;
 pub mod authz;
 pub mod login_limits;
+pub mod mfa;
 pub mod passwords;
 pub mod sessions;
 pub mod tokens;
+pub mod totp;
 pub mod users;
 pub mod values;
 pub mod web_sessions;
@@ -71,6 +73,8 @@ pub struct Identity {
     pub reset_limiter: login_limits::LoginLimiter,
     pub refresh_ttl: chrono::Duration,
     pub pepper: Vec<u8>,
+    /// Roles that must sign in with a second factor (`auth.mfa_required_roles`).
+    pub mfa_required_roles: Vec<Role>,
 }
 
 impl Identity {
@@ -82,6 +86,7 @@ impl Identity {
             reset_limiter: login_limits::LoginLimiter::new(settings),
             refresh_ttl: chrono::Duration::days(settings.refresh_token_ttl_days),
             pepper: fingerprint_pepper(signing_key),
+            mfa_required_roles: settings.mfa_required_roles.clone(),
         }))
     }
 }

@@ -25,6 +25,10 @@ pub struct TokenPair {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// After setting up two-step verification at sign-in only: the recovery codes, shown
+    /// this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
 }
 
 fn pair(
@@ -40,6 +44,7 @@ fn pair(
         refresh_token: refresh,
         token_type: "Bearer",
         expires_in: identity.tokens.access_ttl_secs,
+        recovery_codes: None,
     })
 }
 
@@ -55,7 +60,7 @@ fn anonymous_event<'a>(action: &'static str, request_id: Option<&'a str>) -> Eve
 }
 
 /// A person whose password was checked, ready for a session of either kind.
-pub(super) struct Verified {
+pub struct Verified {
     pub user: db::users::UserRow,
     pub organisation: Option<OrganisationId>,
     /// A new hash when the stored one was made with other parameters.
@@ -152,17 +157,41 @@ pub(super) fn open_session(
     audit::record(conn, event)
 }
 
-/// Checks the password and opens a session with a token pair.
+/// What a right password opens: a session, or the second step first.
+pub enum LoginOutcome {
+    Tokens(TokenPair),
+    SecondStep(super::mfa::SecondFactorChallenge),
+}
+
+/// Checks the password; opens a session with a token pair, or answers the challenge of a
+/// second step for a person who signs in with one (or must set one up).
 pub async fn login(
-    identity: &Identity,
+    identity: &Arc<Identity>,
     db: &Database,
+    keys: &Arc<crate::crypto::Keyring>,
     email: &str,
     password: &Secret,
     client: IpAddr,
     request_id: Option<String>,
-) -> AppResult<TokenPair> {
+) -> AppResult<LoginOutcome> {
     let verified =
         verify_credentials(identity, db, email, password, client, request_id.as_deref()).await?;
+    if let Some(challenge) = super::mfa::after_password(identity, db, keys, &verified).await? {
+        return Ok(LoginOutcome::SecondStep(challenge));
+    }
+    open_with_tokens(identity, db, verified, request_id)
+        .await
+        .map(LoginOutcome::Tokens)
+}
+
+/// Opens a session for a person verified (by password, and second factor where they have
+/// one) and answers its token pair.
+pub async fn open_with_tokens(
+    identity: &Identity,
+    db: &Database,
+    verified: Verified,
+    request_id: Option<String>,
+) -> AppResult<TokenPair> {
     let user_id = UserId::from_db(&verified.user.id)?;
     let session = SessionId::generate();
     let (refresh, refresh_hash) = tokens::new_refresh_token()?;

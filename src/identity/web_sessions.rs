@@ -32,17 +32,52 @@ pub struct SignedIn {
 /// keeps the idle timeout within a minute of exact.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
+/// What a right password opens on the web: a session, or the second step first.
+pub enum SignInOutcome {
+    Open(SignedIn),
+    SecondStep(super::mfa::SecondFactorChallenge),
+}
+
+/// What a person typed on the sign-in page.
+pub struct Credentials<'a> {
+    pub email: &'a str,
+    pub password: &'a Secret,
+}
+
 pub async fn sign_in(
-    identity: &Identity,
+    identity: &std::sync::Arc<Identity>,
     db: &Database,
+    keys: &std::sync::Arc<crate::crypto::Keyring>,
     web: &WebSettings,
-    email: &str,
-    password: &Secret,
+    typed: Credentials<'_>,
     client: IpAddr,
     request_id: Option<String>,
+) -> AppResult<SignInOutcome> {
+    let verified = verify_credentials(
+        identity,
+        db,
+        typed.email,
+        typed.password,
+        client,
+        request_id.as_deref(),
+    )
+    .await?;
+    if let Some(challenge) = super::mfa::after_password(identity, db, keys, &verified).await? {
+        return Ok(SignInOutcome::SecondStep(challenge));
+    }
+    open(db, web, verified, request_id)
+        .await
+        .map(SignInOutcome::Open)
+}
+
+/// Opens a web session for a person verified (by password, and second factor where they
+/// have one).
+pub async fn open(
+    db: &Database,
+    web: &WebSettings,
+    verified: super::sessions::Verified,
+    request_id: Option<String>,
 ) -> AppResult<SignedIn> {
-    let verified =
-        verify_credentials(identity, db, email, password, client, request_id.as_deref()).await?;
     let role = Role::parse(&verified.user.role)
         .ok_or_else(|| AppError::internal("unknown role in the database"))?;
     let session = SessionId::generate();

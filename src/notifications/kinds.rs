@@ -9,6 +9,7 @@ pub enum Kind {
     Invitation,
     PasswordReset,
     PasswordChanged,
+    SecondFactorReset,
     NetworkJoined,
     SignoffRequested,
     SignoffDecided,
@@ -28,6 +29,7 @@ pub const ALL: &[Kind] = &[
     Kind::Invitation,
     Kind::PasswordReset,
     Kind::PasswordChanged,
+    Kind::SecondFactorReset,
     Kind::NetworkJoined,
     Kind::SignoffRequested,
     Kind::SignoffDecided,
@@ -49,6 +51,7 @@ impl Kind {
             Self::Invitation => "invitation",
             Self::PasswordReset => "password_reset",
             Self::PasswordChanged => "password_changed",
+            Self::SecondFactorReset => "second_factor_reset",
             Self::NetworkJoined => "network_joined",
             Self::SignoffRequested => "signoff_requested",
             Self::SignoffDecided => "signoff_decided",
@@ -77,6 +80,7 @@ impl Kind {
             Self::Invitation
                 | Self::PasswordReset
                 | Self::PasswordChanged
+                | Self::SecondFactorReset
                 | Self::ContactRequested
                 | Self::WellbeingAlert
         )

@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = kind_templates!(
     "invitation",
     "password_reset",
     "password_changed",
+    "second_factor_reset",
     "network_joined",
     "signoff_requested",
     "signoff_decided",

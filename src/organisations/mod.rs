@@ -61,6 +61,7 @@ pub async fn create_organisation(
                 supervisors_see_pay: false,
                 wellbeing_contact_email: None,
                 second_approver_id: None,
+                mfa_for_supervisors: false,
             },
         )?;
         let org = Organisation::try_from(row)?;
@@ -155,6 +156,10 @@ pub struct OrganisationSettings {
     /// its supervisors, or an admin. Recorded in each decision they take.
     #[serde(default)]
     pub second_approver_id: Option<UserId>,
+    /// Supervisors must sign in with a second factor (an authenticator app), as admins and
+    /// programme managers always do.
+    #[serde(default)]
+    pub mfa_for_supervisors: bool,
 }
 
 /// Reads the settings (anyone in the organisation, admins).
@@ -175,6 +180,7 @@ pub async fn settings(
             .as_deref()
             .map(UserId::from_db)
             .transpose()?,
+        mfa_for_supervisors: row.mfa_for_supervisors,
     })
 }
 
@@ -211,6 +217,7 @@ pub async fn update_settings(
         supervisors_see_pay: new.supervisors_see_pay,
         wellbeing_contact_email: contact,
         second_approver_id: new.second_approver_id,
+        mfa_for_supervisors: new.mfa_for_supervisors,
     };
     let actor = actor.clone();
     db.write(move |conn| {
@@ -235,6 +242,7 @@ pub async fn update_settings(
             new.supervisors_see_pay,
             new.wellbeing_contact_email.as_deref(),
             new.second_approver_id.map(|u| u.to_db()).as_deref(),
+            new.mfa_for_supervisors,
             db::now(),
         )? == 0
         {

@@ -20,6 +20,7 @@ pub const SUPERVISOR: &str = "alex.supervisor@demo.peerpath.invalid";
 /// The newest demo worker, five months in, supervised (and assessed) by Morgan.
 pub const NEW_WORKER: &str = "jo.whitfield@demo.peerpath.invalid";
 pub const ASSESSOR: &str = "morgan.supervisor@demo.peerpath.invalid";
+pub const MANAGER: &str = "priya.manager@demo.peerpath.invalid";
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -84,7 +85,7 @@ pub async fn demo_app_with(
         &s.db,
         &s.identity,
         &s.notifications,
-        &s.recovery_keys,
+        &s.sealing_keys,
         Some(DEMO_PASSWORD.into()),
     )
     .await
@@ -107,6 +108,7 @@ pub async fn journey(app: &TestApp, name: &str) -> Value {
         .env("PEERPATH_NEW_WORKER", NEW_WORKER)
         .env("PEERPATH_NEW_WORKER_NAME", "Jo Whitfield")
         .env("PEERPATH_ASSESSOR", ASSESSOR)
+        .env("PEERPATH_MANAGER", MANAGER)
         .env("PEERPATH_CHROMIUM", chromium());
     // The app serves on this thread's runtime: the journey waits on another thread.
     let output = tokio::task::spawn_blocking(move || command.output())
@@ -276,7 +278,39 @@ async fn every_other_page_passes_the_same_checks(backend: Backend) {
     assert_eq!(open, 1, "the proposal made on the page is stored");
 }
 
+/// Two-step verification as the deployment's defaults have it (required of managers).
+async fn a_manager_sets_up_two_step_verification_and_signs_in_with_it(backend: Backend) {
+    if !browser_available() {
+        return;
+    }
+    use peerpath::identity::Role;
+    let app = demo_app_with(backend, |s| {
+        s.auth.mfa_required_roles = vec![Role::Admin, Role::ProgrammeManager];
+    })
+    .await;
+    journey(
+        &app,
+        "a_manager_sets_up_two_step_verification_and_signs_in_with_it",
+    )
+    .await;
+    use diesel::prelude::*;
+    use peerpath::db::schema::{audit_events, mfa_recovery_codes};
+    let used: i64 = mfa_recovery_codes::table
+        .filter(mfa_recovery_codes::used_at.is_not_null())
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(used, 1, "one recovery code spent");
+    let passed: i64 = audit_events::table
+        .filter(audit_events::action.eq("auth.mfa_passed"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(passed, 1);
+}
+
 both_backends!(
+    a_manager_sets_up_two_step_verification_and_signs_in_with_it,
     every_other_page_passes_the_same_checks,
     a_call_request_reaches_the_supervisor_at_once_and_only_shared_words_are_shown,
     a_sign_off_needing_observations_is_refused_then_signed_off_once_they_are_recorded,

@@ -98,6 +98,14 @@ fn password_changed_email() {
 }
 
 #[test]
+fn second_factor_reset_email() {
+    insta::assert_snapshot!(render(
+        Kind::SecondFactorReset,
+        json!({"when": "4 December 2026 at 23:50 UTC", "link": "https://peerpath.example.org/sign-in"})
+    ));
+}
+
+#[test]
 fn network_joined_email() {
     insta::assert_snapshot!(render(
         Kind::NetworkJoined,

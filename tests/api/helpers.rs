@@ -234,6 +234,9 @@ pub fn test_settings(db: &TestDb) -> Settings {
     // Cheap hashing keeps the suite fast; the flood test sets the real parameters.
     s.auth.argon2_memory_kib = 1024;
     s.auth.argon2_iterations = 1;
+    // Signing in is one step unless a test asks for two (tests/api/mfa.rs turns the
+    // requirement on, as the deployment's defaults have it).
+    s.auth.mfa_required_roles = vec![];
     // Email goes to files unless a test points it at its SMTP server.
     s.email.transport = peerpath::config::EmailTransport::File;
     s.email.poll_interval_ms = 100;

@@ -14,6 +14,7 @@ mod conventions;
 mod demo;
 mod emails;
 mod errors;
+mod mfa;
 mod notifications;
 mod operations;
 mod pages;

@@ -1,6 +1,7 @@
 // The journeys, each a user's sentence. Started by tests/api/browser.rs as
 // `node journeys.mjs <name>` with the app's address and the demo accounts in the environment;
 // prints one JSON report line and exits 1 on any failure.
+import crypto from 'node:crypto';
 import { Journey, run } from './lib.mjs';
 
 const WORKER = process.env.PEERPATH_WORKER;
@@ -23,7 +24,72 @@ const NOTE_PRIVATE = 'PRIVATE-CANARY-7732 a hard week';
 const AGREED = 'Call the peer line on Friday';
 const TOGETHER = 'Ring the housing officer together on Tuesday';
 
+const MANAGER = process.env.PEERPATH_MANAGER;
+
+// RFC 6238 as an authenticator app computes it from the key the set-up page shows.
+function totp(secret, step) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/\s+/g, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
+  const offset = mac[19] & 15;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+const nowStep = () => Math.floor(Date.now() / 30000);
+
 const journeys = {
+  // A programme manager's first sign-in sets up two-step verification from the page (QR code
+  // or key), shows the recovery codes once; later sign-ins take a code from the app, or a
+  // recovery code instead.
+  async a_manager_sets_up_two_step_verification_and_signs_in_with_it(j, page) {
+    await j.signIn(MANAGER, 'manager sign in');
+    await j.check('set up two-step verification', { screenshot: 'two-step-set-up' });
+    await j.sees('Set up two-step verification', 'first sign-in of a manager');
+    const width = await page.locator('img.qr').evaluate((img) => img.naturalWidth);
+    j.expect(width > 0, 'the QR code image loads');
+    const secret = await page.locator('.secret code').innerText();
+    await page.getByLabel('Code').fill('000000');
+    await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
+    await j.check('set up with a wrong code');
+    await j.sees('The code is not right', 'a wrong first code');
+    const first = nowStep();
+    await page.getByLabel('Code').fill(totp(secret, first));
+    await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
+    await j.check('recovery codes', { screenshot: 'two-step-recovery-codes' });
+    await j.sees('Two-step verification is on.', 'after setting up');
+    const codes = await page.locator('.codes code').allInnerTexts();
+    j.expect(codes.length === 10, `10 recovery codes shown (${codes.length})`);
+    await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
+    await j.check('manager home after setting up');
+    await j.signOut();
+
+    await j.signIn(MANAGER, 'manager sign in again');
+    await j.check('enter the code', { screenshot: 'two-step-code' });
+    await j.sees('Enter the code from your app', 'a second sign-in');
+    await page.getByRole('link', { name: /use a recovery code/ }).click();
+    await j.check('use a recovery code');
+    await page.getByLabel('Recovery code').fill(codes[0]);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await j.check('manager home with a recovery code');
+    await j.signOut();
+
+    await j.signIn(MANAGER, 'manager sign in a third time');
+    await page.getByLabel('Code').fill(totp(secret, first));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await j.check('a code used before');
+    await j.sees('The code is not right', 'a code taken twice');
+    await page.getByLabel('Code').fill(totp(secret, first + 1));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await j.check('manager home with a code');
+    const url = new URL(page.url());
+    j.expect(url.pathname === '/', `signed in at ${url.pathname}`);
+  },
+
   // The pages the other journeys do not reach, each checked the same way (axe, 320 px, weight).
   async every_other_page_passes_the_same_checks(j, page) {
     await j.goto('/account/reset-password', 'forgot password');

@@ -16,7 +16,7 @@ HEADER = "Idempotency-Key"
 def _well_formed(key):
     # HTTP drops spaces and tabs around a header's value; an empty value is no key.
     key = key.strip(" \t") if isinstance(key, str) else None
-    return bool(key) and len(key) <= 255 and all("!" <= c <= "~" for c in key)
+    return bool(key) and len(key) <= 255 and all("!" <= c <= "~" or c in " \t" for c in key)
 
 
 @schemathesis.hook

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use crate::config::Secret;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, ClientIp, request_id};
-use crate::identity::{Actor, sessions};
+use crate::identity::{Actor, mfa, sessions};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -37,12 +37,15 @@ pub struct ChangePasswordRequest {
 /// Log in with email and password.
 ///
 /// An unknown email, a wrong password and a deactivated account get the same answer.
-/// Attempts are limited per account and per client address.
+/// Attempts are limited per account and per client address. A person with two-step
+/// verification (required of admins and programme managers) gets 202 and a challenge for
+/// `POST /api/v1/auth/mfa`; one who must set it up gets the secret to add to an app too.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = sessions::TokenPair),
+        (status = 202, description = "The password is right; the second step is next", body = mfa::SecondFactorChallenge),
         (status = 401, description = "Wrong email or password, or the account is not active (told alike)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Busy or database unavailable", body = Problem, content_type = "application/problem+json"),
@@ -56,15 +59,58 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> AppResult<HttpResponse> {
     let LoginRequest { email, password } = body.value;
-    let pair = sessions::login(
+    let outcome = sessions::login(
         &state.identity,
         &state.db,
+        &state.sealing_keys,
         &email,
         &password,
         client.0,
         request_id(&req),
     )
     .await?;
+    Ok(match outcome {
+        sessions::LoginOutcome::Tokens(pair) => HttpResponse::Ok().json(pair),
+        sessions::LoginOutcome::SecondStep(challenge) => HttpResponse::Accepted().json(challenge),
+    })
+}
+
+/// The second step of a log-in: the code from the authenticator app (or a recovery code)
+/// for the challenge `POST /auth/login` answered. Completing a setting-up answers the
+/// recovery codes too, this once. Wrong codes count like wrong passwords.
+#[utoipa::path(
+    tag = "auth",
+    request_body = mfa::SecondStep,
+    responses(
+        (status = 200, description = "Logged in", body = sessions::TokenPair),
+        (status = 401, description = "The code is wrong, or the challenge expired or was used", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/mfa")]
+pub async fn second_step(
+    state: Data<AppState>,
+    req: HttpRequest,
+    client: ClientIp,
+    body: ApiJson<mfa::SecondStep>,
+) -> AppResult<HttpResponse> {
+    let completed = mfa::complete(
+        &state.identity,
+        &state.db,
+        &state.sealing_keys,
+        body.value,
+        client.0,
+        request_id(&req),
+    )
+    .await?;
+    let mut pair = sessions::open_with_tokens(
+        &state.identity,
+        &state.db,
+        completed.verified,
+        request_id(&req),
+    )
+    .await?;
+    pair.recovery_codes = completed.recovery_codes;
     Ok(HttpResponse::Ok().json(pair))
 }
 

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod competencies;
 pub mod health;
+mod mfa;
 mod networks;
 mod notifications;
 pub mod openapi;
@@ -36,6 +37,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::refresh_tokens)
                 .service(auth::logout)
                 .service(auth::change_password)
+                .service(auth::second_step)
+                .service(mfa::get_status)
+                .service(mfa::start)
+                .service(mfa::confirm)
+                .service(mfa::renew_recovery_codes)
+                .service(mfa::turn_off)
+                .service(mfa::reset)
                 .service(account::request_password_reset)
                 .service(account::set_password)
                 .service(users::get_me)

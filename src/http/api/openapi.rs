@@ -200,16 +200,16 @@ fn idempotency_key_parameter() -> Parameter {
         .required(Required::False)
         .description(Some(
             "Makes a retry safe: the same key with the same body replays the first answer; \
-             with another body it is refused (422). 1 to 255 visible ASCII characters (HTTP \
-             drops spaces around a header's value; an empty one is no key). Keys are per \
-             user, kept for a day.",
+             with another body it is refused (422). 1 to 255 ASCII characters: letters, digits, \
+             marks, and spaces or tabs between them (HTTP drops those around a header's \
+             value; an empty one is no key). Keys are per user, kept for a day.",
         ))
         .schema(Some(
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .pattern(Some(format!(
-                    "^[ \t]*([!-~]{{1,{}}})?[ \t]*$",
-                    crate::idempotency::MAX_LEN
+                    "^[ \t]*([!-~]([!-~ \t]{{0,{}}}[!-~])?)?[ \t]*$",
+                    crate::idempotency::MAX_LEN - 2
                 ))),
         ))
         .build()

@@ -46,7 +46,7 @@ pub async fn get_plan(
     actor: Actor,
     id: Path<UserId>,
 ) -> AppResult<HttpResponse> {
-    let plan = plan::read(&state.db, &state.recovery_keys, &actor, id.into_inner()).await?;
+    let plan = plan::read(&state.db, &state.sealing_keys, &actor, id.into_inner()).await?;
     Ok(versioned(StatusCode::OK, plan.version, &plan))
 }
 
@@ -71,7 +71,7 @@ pub async fn put_plan(
 ) -> AppResult<HttpResponse> {
     let plan = plan::write(
         &state.db,
-        &state.recovery_keys,
+        &state.sealing_keys,
         &actor,
         id.into_inner(),
         if_match.0,
@@ -129,7 +129,7 @@ pub async fn create_checkin(
     let r = body.value;
     let c = checkins::record(
         &state.db,
-        &state.recovery_keys,
+        &state.sealing_keys,
         &state.notifications,
         &actor,
         id.into_inner(),
@@ -164,7 +164,7 @@ pub async fn list_checkins(
     id: Path<UserId>,
     page: Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let list = checkins::list(&state.db, &state.recovery_keys, &actor, id.into_inner()).await?;
+    let list = checkins::list(&state.db, &state.sealing_keys, &actor, id.into_inner()).await?;
     page_of(page.limit, page.cursor.as_deref(), list, |x| x.id.clone())
 }
 
@@ -193,7 +193,7 @@ pub async fn share_checkin(
     let r = body.value;
     let c = checkins::share(
         &state.db,
-        &state.recovery_keys,
+        &state.sealing_keys,
         &actor,
         id.into_inner(),
         r.actions_shared,
@@ -291,7 +291,7 @@ pub async fn export(
     actor: Actor,
     id: Path<UserId>,
 ) -> AppResult<HttpResponse> {
-    let e = data::export(&state.db, &state.recovery_keys, &actor, id.into_inner()).await?;
+    let e = data::export(&state.db, &state.sealing_keys, &actor, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(e))
 }
 

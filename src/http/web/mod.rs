@@ -12,6 +12,7 @@ mod lookup;
 mod queue;
 mod recovery;
 pub mod render;
+mod second_step;
 pub mod session;
 mod settings;
 mod signin;
@@ -27,6 +28,13 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         .service(signin::sign_in_page)
         .service(signin::sign_in)
         .service(signin::sign_out)
+        .service(second_step::code_page)
+        .service(second_step::code)
+        .service(second_step::recovery_page)
+        .service(second_step::recovery)
+        .service(second_step::set_up_page)
+        .service(second_step::set_up_qr)
+        .service(second_step::set_up)
         .service(account::set_password_page)
         .service(account::set_password)
         .service(account::reset_password_page)

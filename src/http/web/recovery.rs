@@ -247,7 +247,7 @@ pub async fn record_checkin(
     let asks = input.call_requested || matches!(input.risk, Risk::Raised | Risk::Urgent);
     match checkins::record(
         &state.db,
-        &state.recovery_keys,
+        &state.sealing_keys,
         &state.notifications,
         actor,
         actor.user_id,
@@ -300,7 +300,7 @@ pub async fn list_checkins(
     query: Query<Done>,
 ) -> PageResult {
     let actor = &signed_in.session.actor;
-    let list = checkins::list(&state.db, &state.recovery_keys, actor, actor.user_id).await?;
+    let list = checkins::list(&state.db, &state.sealing_keys, actor, actor.user_id).await?;
     let notice = (query.done.as_deref() == Some("shared"))
         .then(|| "Your sharing choice is saved.".to_string());
     Ok(View::new(
@@ -329,7 +329,7 @@ pub async fn share_checkin(
     let SignedInForm { signed_in, form } = posted;
     checkins::share(
         &state.db,
-        &state.recovery_keys,
+        &state.sealing_keys,
         &signed_in.session.actor,
         *id,
         checked(&form.actions_shared),
@@ -348,7 +348,7 @@ pub async fn show_plan(
     query: Query<Done>,
 ) -> PageResult {
     let actor = &signed_in.session.actor;
-    let plan = plan::read(&state.db, &state.recovery_keys, actor, actor.user_id).await?;
+    let plan = plan::read(&state.db, &state.sealing_keys, actor, actor.user_id).await?;
     let sections: Vec<Value> = SECTIONS
         .iter()
         .map(|s| {
@@ -405,7 +405,7 @@ pub async fn section_page(
 ) -> PageResult {
     let section = parse_section(&section)?;
     let actor = &signed_in.session.actor;
-    let plan = plan::read(&state.db, &state.recovery_keys, actor, actor.user_id).await?;
+    let plan = plan::read(&state.db, &state.sealing_keys, actor, actor.user_id).await?;
     let saved = plan.sections.iter().find(|p| p.section == section);
     let form = SectionForm {
         text: saved.map(|p| p.text.clone()).unwrap_or_default(),
@@ -438,7 +438,7 @@ pub async fn save_section(
         return Ok(section_form(section, &form, errors).render(&signed_in.frame()));
     }
     // The plan is saved whole: this section changed, the others as they are.
-    let plan = plan::read(&state.db, &state.recovery_keys, actor, actor.user_id).await?;
+    let plan = plan::read(&state.db, &state.sealing_keys, actor, actor.user_id).await?;
     let expected = form.version.parse::<i32>().unwrap_or(-1);
     if expected != plan.version {
         return Err(AppError::conflict(
@@ -460,7 +460,7 @@ pub async fn save_section(
     }
     match plan::write(
         &state.db,
-        &state.recovery_keys,
+        &state.sealing_keys,
         actor,
         actor.user_id,
         expected,
@@ -635,7 +635,7 @@ pub async fn download(
     posted: SignedInForm<NoFields>,
 ) -> Result<HttpResponse, super::errors::PageError> {
     let actor = &posted.signed_in.session.actor;
-    let export = data::export(&state.db, &state.recovery_keys, actor, actor.user_id).await?;
+    let export = data::export(&state.db, &state.sealing_keys, actor, actor.user_id).await?;
     let body = serde_json::to_vec_pretty(&export).map_err(|e| AppError::internal(e.to_string()))?;
     let mut response = HttpResponse::Ok();
     super::render::secure_headers(&mut response);
@@ -697,8 +697,8 @@ pub async fn supervisee_recovery(
     let actor = &signed_in.session.actor;
     let worker = *id;
     let status = checkins::status(&state.db, actor, worker).await?;
-    let plan = plan::read(&state.db, &state.recovery_keys, actor, worker).await?;
-    let list = checkins::list(&state.db, &state.recovery_keys, actor, worker).await?;
+    let plan = plan::read(&state.db, &state.sealing_keys, actor, worker).await?;
+    let list = checkins::list(&state.db, &state.sealing_keys, actor, worker).await?;
     let names = lookup::people(&state, actor, vec![worker.to_db()]).await?;
     let notice = (query.done.as_deref() == Some("checkin")).then(|| {
         format!(
@@ -791,7 +791,7 @@ pub async fn record_together(
     let errors = match read_checkin(&form, true) {
         Ok(input) => match checkins::record(
             &state.db,
-            &state.recovery_keys,
+            &state.sealing_keys,
             &state.notifications,
             actor,
             *id,

@@ -116,6 +116,7 @@ fn kind_words(kind: Kind) -> &'static str {
         Kind::Invitation
         | Kind::PasswordReset
         | Kind::PasswordChanged
+        | Kind::SecondFactorReset
         | Kind::ContactRequested
         | Kind::WellbeingAlert
         | Kind::Digest => "Account and safety emails",

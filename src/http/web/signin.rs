@@ -24,6 +24,7 @@ use crate::state::AppState;
 pub struct SignInQuery {
     next: Option<String>,
     signed_out: Option<String>,
+    expired: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -70,10 +71,15 @@ pub async fn sign_in_page(
         return Ok(see_other(next));
     }
     let visitor = Visitor::of(&req, &state.settings.web)?;
-    let notice = query
-        .signed_out
-        .is_some()
-        .then(|| "You have signed out.".to_string());
+    let notice = if query.signed_out.is_some() {
+        Some("You have signed out.".to_string())
+    } else {
+        query.expired.is_some().then(|| {
+            "Signing in took too long, or the code was not accepted too many times. Sign in \
+             again with your password."
+                .to_string()
+        })
+    };
     Ok(respond(
         form_page("", next, FormErrors::default(), notice),
         &visitor,
@@ -106,26 +112,22 @@ pub async fn sign_in(
     let result = web_sessions::sign_in(
         &state.identity,
         &state.db,
+        &state.sealing_keys,
         web,
-        &form.email,
-        &Secret::new(form.password),
+        web_sessions::Credentials {
+            email: &form.email,
+            password: &Secret::new(form.password),
+        },
         client.0,
         request_id(&req),
     )
     .await;
     match result {
-        Ok(signed_in) => {
-            let mut response = see_other(&next);
-            let set = cookie(
-                web,
-                session_cookie_name(web),
-                &signed_in.cookie,
-                Some(web.absolute_timeout_hours * 3600),
-            );
-            if let Ok(value) = header::HeaderValue::from_str(&set) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
-            Ok(response)
+        Ok(web_sessions::SignInOutcome::Open(signed_in)) => {
+            Ok(with_session(see_other(&next), web, &signed_in))
+        }
+        Ok(web_sessions::SignInOutcome::SecondStep(challenge)) => {
+            Ok(super::second_step::begin(web, &challenge, &next))
         }
         Err(AppError::Unauthorized(_)) => {
             let mut errors = FormErrors::default();
@@ -158,6 +160,24 @@ pub async fn sign_in(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// A response that starts the web session just opened.
+pub fn with_session(
+    mut response: HttpResponse,
+    web: &crate::config::WebSettings,
+    signed_in: &web_sessions::SignedIn,
+) -> HttpResponse {
+    let set = cookie(
+        web,
+        session_cookie_name(web),
+        &signed_in.cookie,
+        Some(web.absolute_timeout_hours * 3600),
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&set) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 #[derive(Default, Deserialize)]
