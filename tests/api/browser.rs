@@ -309,7 +309,23 @@ async fn a_manager_sets_up_two_step_verification_and_signs_in_with_it(backend: B
     assert_eq!(passed, 1);
 }
 
+async fn a_worker_turns_two_step_verification_on_and_off(backend: Backend) {
+    if !browser_available() {
+        return;
+    }
+    let app = demo_app(backend).await;
+    journey(&app, "a_worker_turns_two_step_verification_on_and_off").await;
+    use diesel::prelude::*;
+    use peerpath::db::schema::mfa_factors;
+    let left: i64 = mfa_factors::table
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(left, 0, "turned off: nothing of the factor is kept");
+}
+
 both_backends!(
+    a_worker_turns_two_step_verification_on_and_off,
     a_manager_sets_up_two_step_verification_and_signs_in_with_it,
     every_other_page_passes_the_same_checks,
     a_call_request_reaches_the_supervisor_at_once_and_only_shared_words_are_shown,

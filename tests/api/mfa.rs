@@ -47,19 +47,19 @@ fn code(key: &[u8]) -> String {
     code_at(key, now_step())
 }
 
-struct Team {
+pub struct Team {
     /// One step, as in the other tests: the admin and people made here.
-    setup: TestApp,
+    pub setup: TestApp,
     /// The same database with two-step verification required of `required`.
-    app: TestApp,
-    admin: Session,
-    org: String,
-    manager_email: String,
-    supervisor: Session,
-    worker: Session,
+    pub app: TestApp,
+    pub admin: Session,
+    pub org: String,
+    pub manager_email: String,
+    pub supervisor: Session,
+    pub worker: Session,
 }
 
-async fn team(backend: Backend, required: Vec<Role>) -> Team {
+pub async fn team(backend: Backend, required: Vec<Role>) -> Team {
     let setup = TestApp::spawn(backend).await;
     let admin = setup.admin().await;
     let (org, manager) = setup.org_with_manager(&admin).await;

@@ -588,7 +588,86 @@ async fn a_form_with_mistakes_is_shown_again_with_each_one_and_stores_nothing(ba
     assert_eq!(count_records(&t.app), before);
 }
 
+/// The second step of signing in: its challenge rides in a cookie of its own (never in a
+/// URL), its forms refuse posts without their token or from elsewhere, and without the
+/// challenge its pages send the visitor back to the password.
+async fn the_second_step_keeps_its_challenge_off_urls_and_refuses_forged_posts(backend: Backend) {
+    use peerpath::identity::Role;
+    let t = crate::mfa::team(backend, vec![Role::ProgrammeManager]).await;
+    let mut b = Browser::new(&t.app);
+    let signed = b.sign_in(&t.manager_email, PASSWORD).await;
+    assert_eq!(signed.status, 303, "{}", signed.text);
+    let to = location(&signed);
+    assert!(to.starts_with("/sign-in/set-up?next="), "{to}");
+    assert!(!to.contains("mfa_"), "no challenge in a URL: {to}");
+    let set = signed
+        .headers
+        .get_all("set-cookie")
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.contains("second-step"))
+        .expect("the challenge's cookie");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Max-Age=300"),
+        "{set}"
+    );
+
+    let page = b.get("/sign-in/set-up").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("src=\"/sign-in/set-up/qr.svg\""));
+    let qr = b.get("/sign-in/set-up/qr.svg").await;
+    assert_eq!(qr.status, 200);
+    assert_eq!(qr.header("content-type").as_deref(), Some("image/svg+xml"));
+    assert_eq!(qr.header("cache-control").as_deref(), Some("no-store"));
+
+    let token = csrf(&page);
+    let forged = b
+        .post(
+            "/sign-in/set-up",
+            &[("csrf_token", "not-it"), ("code", "123456")],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.text);
+    b.origin = "https://evil.example".into();
+    let elsewhere = b
+        .post(
+            "/sign-in/set-up",
+            &[("csrf_token", &token), ("code", "123456")],
+        )
+        .await;
+    assert_eq!(elsewhere.status, 403, "{}", elsewhere.text);
+    b.origin = t.app.address.clone();
+    let wrong = b
+        .post(
+            "/sign-in/set-up",
+            &[("csrf_token", &token), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.text);
+    assert!(wrong.text.contains("The code is not right"));
+    let confirmed: i64 = {
+        use diesel::prelude::*;
+        use peerpath::db::schema::mfa_factors;
+        mfa_factors::table
+            .filter(mfa_factors::confirmed_at.is_not_null())
+            .count()
+            .get_result(&mut *t.app.conn())
+            .unwrap()
+    };
+    assert_eq!(confirmed, 0, "nothing refused turned it on");
+
+    let mut stranger = Browser::new(&t.app);
+    for path in ["/sign-in/code", "/sign-in/recovery-code", "/sign-in/set-up"] {
+        let back = stranger.get(path).await;
+        assert_eq!(back.status, 303, "{path}");
+        assert_eq!(location(&back), "/sign-in?expired=1");
+    }
+    assert_eq!(stranger.get("/sign-in/set-up/qr.svg").await.status, 404);
+    let notice = stranger.get("/sign-in?expired=1").await;
+    assert!(notice.text.contains("Sign in again with your password."));
+}
+
 both_backends!(
+    the_second_step_keeps_its_challenge_off_urls_and_refuses_forged_posts,
     supervisee_and_recovery_pages_refuse_whoever_has_no_business_there,
     every_email_leads_to_a_page_its_reader_can_open,
     signing_in_opens_the_home_page_and_wrong_passwords_say_so,

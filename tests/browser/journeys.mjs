@@ -90,6 +90,35 @@ const journeys = {
     j.expect(url.pathname === '/', `signed in at ${url.pathname}`);
   },
 
+  // A peer worker turns two-step verification on from their account, makes new recovery
+  // codes, and turns it off again.
+  async a_worker_turns_two_step_verification_on_and_off(j, page) {
+    await j.signIn(WORKER);
+    await j.goto('/account', 'account');
+    await page.getByRole('link', { name: 'Two-step verification' }).click();
+    await j.check('two-step verification off');
+    await page.getByRole('button', { name: 'Set up two-step verification' }).click();
+    await j.check('set up from the account');
+    const secret = await page.locator('.secret code').innerText();
+    const first = nowStep();
+    await page.getByLabel('Code').fill(totp(secret, first));
+    await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
+    await j.check('recovery codes from the account');
+    await page.getByRole('link', { name: 'I have saved my recovery codes' }).click();
+    await j.goto('/account/two-step', 'two-step verification on');
+    await j.sees('You have 10 recovery codes left.', 'after turning it on');
+    await page.getByLabel('Code from your app').fill('12');
+    await page.getByRole('button', { name: 'Make new recovery codes' }).click();
+    await j.check('new recovery codes with a wrong code');
+    await j.sees('The code is not right', 'a wrong code for new recovery codes');
+    await page.getByRole('link', { name: 'Turn off two-step verification' }).click();
+    await j.check('turn off two-step verification');
+    await page.getByLabel('Code from your app').fill(totp(secret, first + 1));
+    await page.getByRole('button', { name: 'Turn it off' }).click();
+    await j.check('turned off');
+    await j.sees('Two-step verification is off', 'after turning it off');
+  },
+
   // The pages the other journeys do not reach, each checked the same way (axe, 320 px, weight).
   async every_other_page_passes_the_same_checks(j, page) {
     await j.goto('/account/reset-password', 'forgot password');

@@ -18,6 +18,7 @@ mod settings;
 mod signin;
 mod supervisees;
 mod training;
+mod two_step;
 
 pub use errors::{PageError, not_found_page};
 
@@ -35,6 +36,14 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         .service(second_step::set_up_page)
         .service(second_step::set_up_qr)
         .service(second_step::set_up)
+        .service(two_step::page)
+        .service(two_step::start)
+        .service(two_step::set_up_page)
+        .service(two_step::qr)
+        .service(two_step::set_up)
+        .service(two_step::renew)
+        .service(two_step::off_page)
+        .service(two_step::turn_off)
         .service(account::set_password_page)
         .service(account::set_password)
         .service(account::reset_password_page)

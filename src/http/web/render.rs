@@ -29,6 +29,8 @@ const TEMPLATES: &[(&str, &str)] = pages!(
     "sign_in_recovery.html",
     "sign_in_set_up.html",
     "recovery_codes.html",
+    "two_step.html",
+    "two_step_off.html",
     "message.html",
     "set_password.html",
     "reset_password.html",

@@ -28,6 +28,9 @@ pub async fn account(signed_in: SignedIn, query: Query<Done>) -> PageResult {
     let notice = match query.done.as_deref() {
         Some("password") => Some("Your password is changed. You stay signed in here; everywhere else you are signed out.".to_string()),
         Some("emails") => Some("Your email choices are saved.".to_string()),
+        Some("two-step-off") => Some(
+            "Two-step verification is off: signing in takes your password only.".to_string(),
+        ),
         _ => None,
     };
     let worker = signed_in.session.actor.role == Role::PeerWorker;
