@@ -553,20 +553,7 @@ pub async fn confirm(
     actor: &Actor,
     code: String,
 ) -> AppResult<RecoveryCodes> {
-    let (user, keys, identity) = (actor.user_id.to_db(), keys.clone(), identity.clone());
-    let actor = actor.clone();
-    db.write(move |conn| {
-        own_code(conn, &keys, &user, &code, true)?;
-        let recovery_codes = make_recovery_codes(conn, &identity.pepper, &user)?;
-        audit::record(
-            conn,
-            Event::by(&actor, "auth.mfa_enrolled", "user")
-                .on(&user)
-                .in_org(actor.organisation_id),
-        )?;
-        Ok(RecoveryCodes { recovery_codes })
-    })
-    .await
+    new_codes_after_own_code(db, identity, keys, actor, code, true).await
 }
 
 /// New recovery codes in place of the old, with a code from the app.
@@ -577,14 +564,32 @@ pub async fn renew_recovery_codes(
     actor: &Actor,
     code: String,
 ) -> AppResult<RecoveryCodes> {
+    new_codes_after_own_code(db, identity, keys, actor, code, false).await
+}
+
+/// A code of the caller's own factor (the one being set up when `pending`), then a new set
+/// of recovery codes, audited.
+async fn new_codes_after_own_code(
+    db: &Database,
+    identity: &Arc<Identity>,
+    keys: &Arc<Keyring>,
+    actor: &Actor,
+    code: String,
+    pending: bool,
+) -> AppResult<RecoveryCodes> {
     let (user, keys, identity) = (actor.user_id.to_db(), keys.clone(), identity.clone());
     let actor = actor.clone();
+    let action = if pending {
+        "auth.mfa_enrolled"
+    } else {
+        "auth.mfa_recovery_codes_renewed"
+    };
     db.write(move |conn| {
-        own_code(conn, &keys, &user, &code, false)?;
+        own_code(conn, &keys, &user, &code, pending)?;
         let recovery_codes = make_recovery_codes(conn, &identity.pepper, &user)?;
         audit::record(
             conn,
-            Event::by(&actor, "auth.mfa_recovery_codes_renewed", "user")
+            Event::by(&actor, action, "user")
                 .on(&user)
                 .in_org(actor.organisation_id),
         )?;

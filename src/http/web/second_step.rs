@@ -134,23 +134,36 @@ fn challenge_of(req: &HttpRequest, web: &WebSettings) -> Option<String> {
     read_cookie(req, challenge_cookie_name(web))
 }
 
+/// A page of the second step, for a visitor holding a challenge; else back to the password.
+fn step_page(
+    req: &HttpRequest,
+    state: &AppState,
+    next: Option<&str>,
+    view: fn(&str, FormErrors) -> View,
+    path: &str,
+) -> PageResult {
+    let web = &state.settings.web;
+    if challenge_of(req, web).is_none() {
+        return Ok(start_again(web));
+    }
+    let next = next.and_then(safe_next).unwrap_or("/");
+    let visitor = Visitor::of(req, web)?;
+    Ok(page(view(next, FormErrors::default()), &visitor, path))
+}
+
 #[get("/sign-in/code")]
 pub async fn code_page(
     req: HttpRequest,
     state: Data<AppState>,
     query: Query<NextQuery>,
 ) -> PageResult {
-    let web = &state.settings.web;
-    if challenge_of(&req, web).is_none() {
-        return Ok(start_again(web));
-    }
-    let next = query.next.as_deref().and_then(safe_next).unwrap_or("/");
-    let visitor = Visitor::of(&req, web)?;
-    Ok(page(
-        code_view(next, FormErrors::default()),
-        &visitor,
+    step_page(
+        &req,
+        &state,
+        query.next.as_deref(),
+        code_view,
         "/sign-in/code",
-    ))
+    )
 }
 
 #[get("/sign-in/recovery-code")]
@@ -159,17 +172,13 @@ pub async fn recovery_page(
     state: Data<AppState>,
     query: Query<NextQuery>,
 ) -> PageResult {
-    let web = &state.settings.web;
-    if challenge_of(&req, web).is_none() {
-        return Ok(start_again(web));
-    }
-    let next = query.next.as_deref().and_then(safe_next).unwrap_or("/");
-    let visitor = Visitor::of(&req, web)?;
-    Ok(page(
-        recovery_view(next, FormErrors::default()),
-        &visitor,
+    step_page(
+        &req,
+        &state,
+        query.next.as_deref(),
+        recovery_view,
         "/sign-in/recovery-code",
-    ))
+    )
 }
 
 #[get("/sign-in/set-up")]
