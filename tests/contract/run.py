@@ -180,7 +180,8 @@ def wait_ready(base, server, log):
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    binary, schemathesis = sys.argv[1], sys.argv[2]
+    # Absolute: schemathesis runs in the work folder.
+    binary, schemathesis = (os.path.abspath(a) for a in sys.argv[1:3])
     examples = sys.argv[3] if len(sys.argv) > 3 else "10"
     work = pathlib.Path(tempfile.mkdtemp(prefix="peerpath-contract-"))
     port = free_port()
