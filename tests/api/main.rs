@@ -21,6 +21,7 @@ mod pages;
 mod pathway;
 mod pay;
 mod recovery;
+mod schema;
 mod smtp;
 mod tenancy;
 mod tokens;
