@@ -120,4 +120,42 @@ mod tests {
             }
         }
     }
+
+    /// Month ends and leap days: a month from 31 January is served on the last day of
+    /// February, in a leap year on the 29th; a pause ending the day it starts stops nothing.
+    #[test]
+    fn month_ends_and_leap_days() {
+        let cases = [
+            (d(2026, 1, 31), 1, d(2026, 2, 28)),
+            (d(2028, 1, 31), 1, d(2028, 2, 29)),
+            (d(2028, 2, 29), 12, d(2029, 2, 28)),
+            (d(2026, 8, 31), 6, d(2027, 2, 28)),
+            (d(2026, 3, 15), 0, d(2026, 3, 15)),
+        ];
+        for (since, months, on) in cases {
+            assert_eq!(
+                served_on(since, months, &[], since),
+                on,
+                "{since} + {months}"
+            );
+            assert_eq!(
+                months_served(since, &[], on),
+                months,
+                "{since} + {months} on {on}"
+            );
+            if let Some(before) = on.pred_opt().filter(|b| *b >= since) {
+                assert_eq!(months_served(since, &[], before), months.saturating_sub(1));
+            }
+        }
+        let none = [pause(d(2026, 2, 1), Some(d(2026, 2, 1)))];
+        assert_eq!(
+            served_on(d(2026, 1, 1), 6, &none, d(2026, 3, 1)),
+            d(2026, 7, 1)
+        );
+        assert_eq!(
+            months_served(d(2026, 1, 1), &[], d(2025, 12, 1)),
+            0,
+            "before the start"
+        );
+    }
 }

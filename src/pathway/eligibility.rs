@@ -311,3 +311,305 @@ pub fn evaluate(
     let facts = facts(conn, worker, position.current.started_on, next, pauses)?;
     Ok(Some(judge(next, &facts, today)))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The judgement alone, on boundary days, with no database: each row a case.
+
+    use chrono::{Days, NaiveDateTime};
+
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
+    }
+
+    fn stage(months: i32, supervision_minutes: i32) -> StageRow {
+        StageRow {
+            id: "stage".into(),
+            pathway_id: "pathway".into(),
+            position: 2,
+            name: "Advanced peer support worker".into(),
+            band_id: None,
+            min_months_in_previous: months,
+            supervision_minutes,
+            version: 1,
+            created_at: NaiveDateTime::default(),
+            updated_at: NaiveDateTime::default(),
+        }
+    }
+
+    fn required(id: &str, observations: i32) -> RequiredRow {
+        RequiredRow {
+            stage_id: "stage".into(),
+            id: id.into(),
+            code: id.to_uppercase(),
+            title: format!("Title of {id}"),
+            observations_required: observations,
+        }
+    }
+
+    fn record(
+        module: &str,
+        status: &str,
+        completed: NaiveDate,
+        expires: Option<NaiveDate>,
+    ) -> RecordRow {
+        RecordRow {
+            id: format!("{module}-{status}-{completed}"),
+            worker_id: "w".into(),
+            organisation_id: "o".into(),
+            module_id: module.into(),
+            completed_on: completed,
+            minutes: 60,
+            provider: "p".into(),
+            evidence: String::new(),
+            status: status.into(),
+            expires_on: expires,
+            decided_by: None,
+            decided_at: None,
+            decision_reason: None,
+            version: 1,
+            created_at: NaiveDateTime::default(),
+            updated_at: NaiveDateTime::default(),
+        }
+    }
+
+    fn signoff(competency: &str, status: &str) -> SignoffRow {
+        SignoffRow {
+            id: format!("{competency}-{status}"),
+            worker_id: "w".into(),
+            organisation_id: "o".into(),
+            competency_id: competency.into(),
+            status: status.into(),
+            evidence: "e".into(),
+            decided_by: None,
+            decided_at: Some(d(2026, 3, 1).and_hms_opt(10, 0, 0).unwrap_or_default()),
+            reason: None,
+            version: 1,
+            created_at: NaiveDateTime::default(),
+            updated_at: NaiveDateTime::default(),
+        }
+    }
+
+    fn facts(since: NaiveDate) -> Facts {
+        Facts {
+            since,
+            pauses: vec![],
+            modules: vec![],
+            records: vec![],
+            competencies: vec![],
+            signoffs: vec![],
+            observations: HashMap::new(),
+            supervision: (0, 0),
+        }
+    }
+
+    /// Time in stage: met on the very day it is served, not the day before; a pause moves
+    /// the day by its length and holds the clock while it lasts.
+    #[test]
+    fn time_in_stage_on_its_boundary_days() {
+        let since = d(2026, 1, 31);
+        let pause = |from: NaiveDate, to: Option<NaiveDate>| PauseRow {
+            id: "p".into(),
+            worker_id: "w".into(),
+            organisation_id: "o".into(),
+            starts_on: from,
+            planned_return_on: None,
+            ended_on: to,
+            category: "leave".into(),
+            recorded_by: "s".into(),
+            ended_by: None,
+            created_at: NaiveDateTime::default(),
+        };
+        let cases: &[(&str, Vec<PauseRow>, NaiveDate, bool, NaiveDate)] = &[
+            // Six months from 31 January end on the last day of July.
+            (
+                "the day before",
+                vec![],
+                d(2026, 7, 30),
+                false,
+                d(2026, 7, 31),
+            ),
+            (
+                "the day itself",
+                vec![],
+                d(2026, 7, 31),
+                true,
+                d(2026, 7, 31),
+            ),
+            ("the day after", vec![], d(2026, 8, 1), true, d(2026, 7, 31)),
+            (
+                "a ten-day pause moves it ten days",
+                vec![pause(d(2026, 3, 1), Some(d(2026, 3, 11)))],
+                d(2026, 8, 9),
+                false,
+                d(2026, 8, 10),
+            ),
+            (
+                "and it is met on that day",
+                vec![pause(d(2026, 3, 1), Some(d(2026, 3, 11)))],
+                d(2026, 8, 10),
+                true,
+                d(2026, 8, 10),
+            ),
+            (
+                "an open pause holds the clock even past the day",
+                vec![pause(d(2026, 7, 1), None)],
+                d(2026, 9, 1),
+                false,
+                d(2026, 7, 31) + Days::new(62),
+            ),
+        ];
+        for (what, pauses, today, met, on) in cases {
+            let mut f = facts(since);
+            f.pauses = pauses.clone();
+            let judged = judge(&stage(6, 0), &f, *today);
+            let time = &judged.requirements[0];
+            assert_eq!(time.kind, RequirementKind::TimeInStage, "{what}");
+            assert_eq!(time.met, *met, "{what}: {}", time.reason);
+            assert_eq!(time.date, Some(*on), "{what}: {}", time.reason);
+            assert_eq!(judged.eligible, *met, "{what}");
+        }
+    }
+
+    /// A module counts when verified and in date on the day judged (its expiry day included);
+    /// an expired, logged or missing one says which.
+    #[test]
+    fn modules_on_their_expiry_day() {
+        let today = d(2026, 6, 15);
+        let done = d(2025, 6, 15);
+        let cases: &[(&str, Vec<RecordRow>, bool, &str)] = &[
+            ("none", vec![], false, "not completed yet"),
+            (
+                "logged only",
+                vec![record("m", "logged", done, None)],
+                false,
+                "awaiting verification",
+            ),
+            (
+                "verified, no expiry",
+                vec![record("m", "verified", done, None)],
+                true,
+                "completed on",
+            ),
+            (
+                "expires today",
+                vec![record("m", "verified", done, Some(today))],
+                true,
+                "in date until",
+            ),
+            (
+                "expired yesterday",
+                vec![record("m", "verified", done, today.pred_opt())],
+                false,
+                "expired on",
+            ),
+            (
+                "an expired one and a renewal",
+                vec![
+                    record("m", "verified", done, today.pred_opt()),
+                    record("m", "verified", today, Some(d(2027, 6, 15))),
+                ],
+                true,
+                "in date until 15 June 2027",
+            ),
+            (
+                "rejected",
+                vec![record("m", "rejected", done, None)],
+                false,
+                "not completed yet",
+            ),
+            (
+                "another module's",
+                vec![record("x", "verified", done, None)],
+                false,
+                "not completed yet",
+            ),
+        ];
+        for (what, records, met, says) in cases {
+            let mut f = facts(d(2020, 1, 1));
+            f.modules = vec![required("m", 0)];
+            f.records = records.clone();
+            let judged = judge(&stage(0, 0), &f, today);
+            let module = &judged.requirements[0];
+            assert_eq!(module.met, *met, "{what}: {}", module.reason);
+            assert!(module.reason.contains(says), "{what}: {}", module.reason);
+            assert_eq!(judged.eligible, *met, "{what}");
+        }
+    }
+
+    /// Competencies by the state of their sign-off; the observed practices told as done of
+    /// needed, never more than needed; supervision hours met at exactly the hours asked.
+    #[test]
+    fn competencies_and_supervision_at_their_thresholds() {
+        let today = d(2026, 6, 15);
+        let cases: &[(&str, Vec<SignoffRow>, i64, bool, &str)] = &[
+            (
+                "nothing",
+                vec![],
+                0,
+                false,
+                "not signed off yet; 0 of 5 observed",
+            ),
+            (
+                "requested",
+                vec![signoff("c", "requested")],
+                3,
+                false,
+                "awaiting a decision; 3 of 5",
+            ),
+            (
+                "returned",
+                vec![signoff("c", "returned")],
+                5,
+                false,
+                "returned with a note",
+            ),
+            (
+                "revoked",
+                vec![signoff("c", "revoked")],
+                9,
+                false,
+                "revoked on 1 March 2026; 5 of 5",
+            ),
+            (
+                "signed off",
+                vec![signoff("c", "signed_off")],
+                5,
+                true,
+                "signed off on 1 March 2026",
+            ),
+        ];
+        for (what, signoffs, observed, met, says) in cases {
+            let mut f = facts(d(2020, 1, 1));
+            f.competencies = vec![required("c", 5)];
+            f.signoffs = signoffs.clone();
+            f.observations.insert("c".into(), *observed);
+            let judged = judge(&stage(0, 0), &f, today);
+            let c = &judged.requirements[0];
+            assert_eq!(c.met, *met, "{what}: {}", c.reason);
+            assert!(c.reason.contains(says), "{what}: {}", c.reason);
+        }
+        for (done, waiting, met) in [
+            (599, 0, false),
+            (600, 0, true),
+            (540, 120, false),
+            (660, 0, true),
+        ] {
+            let mut f = facts(d(2020, 1, 1));
+            f.supervision = (done, waiting);
+            let judged = judge(&stage(0, 600), &f, today);
+            let s = &judged.requirements[0];
+            assert_eq!(s.kind, RequirementKind::SupervisionHours);
+            assert_eq!(s.met, met, "{done} minutes: {}", s.reason);
+            assert_eq!(
+                s.reason.contains("awaiting the worker's confirmation"),
+                waiting > 0
+            );
+        }
+        // Nothing required: eligible, with nothing to list.
+        let judged = judge(&stage(0, 0), &facts(d(2020, 1, 1)), today);
+        assert!(judged.eligible && judged.requirements.is_empty());
+    }
+}

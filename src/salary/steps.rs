@@ -561,3 +561,160 @@ pub async fn list_appraisals(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    //! Pay-step readiness alone, on boundary days, with no database: each row a case.
+
+    use chrono::NaiveDateTime;
+
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
+    }
+
+    fn module(id: &str) -> ModuleRow {
+        ModuleRow {
+            id: id.into(),
+            organisation_id: "o".into(),
+            code: id.to_uppercase(),
+            code_key: id.into(),
+            title: format!("Module {id}"),
+            description: String::new(),
+            category: "statutory".into(),
+            typical_minutes: None,
+            validity_months: Some(12),
+            active: true,
+            version: 1,
+            created_at: NaiveDateTime::default(),
+            updated_at: NaiveDateTime::default(),
+            mandatory: true,
+        }
+    }
+
+    /// Judged on the due date (or today, once it has passed): training in date on that day
+    /// (its expiry day included), an appraisal in the 12 months before it (the first day of
+    /// the window included).
+    #[test]
+    fn readiness_on_its_boundary_days() {
+        let due = d(2026, 4, 1);
+        let window_opens = d(2025, 4, 1);
+        let fire = module("fire");
+        type Case = (
+            &'static str,
+            NaiveDate,
+            Vec<Option<NaiveDate>>,
+            Option<NaiveDate>,
+            bool,
+            NaiveDate,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "all in date",
+                d(2026, 3, 1),
+                vec![Some(d(2026, 9, 1))],
+                Some(d(2025, 10, 1)),
+                true,
+                due,
+            ),
+            (
+                "training expires on the due date",
+                d(2026, 3, 1),
+                vec![Some(due)],
+                Some(d(2025, 10, 1)),
+                true,
+                due,
+            ),
+            (
+                "training expires the day before",
+                d(2026, 3, 1),
+                vec![due.pred_opt()],
+                Some(d(2025, 10, 1)),
+                false,
+                due,
+            ),
+            (
+                "training that never expires",
+                d(2026, 3, 1),
+                vec![None],
+                Some(d(2025, 10, 1)),
+                true,
+                due,
+            ),
+            (
+                "no completion at all",
+                d(2026, 3, 1),
+                vec![],
+                Some(d(2025, 10, 1)),
+                false,
+                due,
+            ),
+            (
+                "appraisal on the window's first day",
+                d(2026, 3, 1),
+                vec![None],
+                Some(window_opens),
+                true,
+                due,
+            ),
+            (
+                "appraisal the day before the window",
+                d(2026, 3, 1),
+                vec![None],
+                window_opens.pred_opt(),
+                false,
+                due,
+            ),
+            ("no appraisal", d(2026, 3, 1), vec![None], None, false, due),
+            // Past its date the step is judged on today: an appraisal that was in time for
+            // the due date may no longer be.
+            (
+                "judged on today once overdue",
+                d(2026, 5, 1),
+                vec![None],
+                Some(d(2025, 4, 15)),
+                false,
+                d(2026, 5, 1),
+            ),
+        ];
+        for (what, today, expiries, appraisal, met, on) in cases {
+            let records: HashMap<&str, Vec<Option<NaiveDate>>> = if expiries.is_empty() {
+                HashMap::new()
+            } else {
+                HashMap::from([("fire", expiries.clone())])
+            };
+            let judged = readiness(due, today, &[&fire], &records, appraisal);
+            assert_eq!(judged.met, met, "{what}: {:?}", judged.requirements);
+            assert_eq!(judged.evaluated_on, on, "{what}");
+        }
+        // No mandatory module in the catalogue: the training requirement is met and says so.
+        let judged = readiness(
+            due,
+            d(2026, 3, 1),
+            &[],
+            &HashMap::new(),
+            Some(d(2025, 10, 1)),
+        );
+        assert!(judged.met);
+        assert!(
+            judged.requirements[0]
+                .reason
+                .contains("No statutory and mandatory modules")
+        );
+        // Expired before today reads "expired"; later than today but before the date, "expires".
+        let soon = HashMap::from([("fire", vec![Some(d(2026, 3, 20))])]);
+        let judged = readiness(due, d(2026, 3, 1), &[&fire], &soon, Some(d(2025, 10, 1)));
+        assert!(
+            judged.requirements[0]
+                .reason
+                .contains("expires on 20 March 2026")
+        );
+        let judged = readiness(due, d(2026, 3, 25), &[&fire], &soon, Some(d(2025, 10, 1)));
+        assert!(
+            judged.requirements[0]
+                .reason
+                .contains("expired on 20 March 2026")
+        );
+    }
+}

@@ -938,8 +938,9 @@ async fn the_summary_runs_a_fixed_number_of_queries(backend: Backend) {
             "validity_months": 36, "mandatory": true}),
         )
         .send()
-        .await
-        .id();
+        .await;
+    assert_eq!(mandatory.status, 201, "{}", mandatory.text);
+    let mandatory = mandatory.id();
     let add = |range: std::ops::Range<usize>| {
         let (t, l, mandatory) = (t, &l, mandatory.clone());
         async move {
@@ -947,21 +948,29 @@ async fn the_summary_runs_a_fixed_number_of_queries(backend: Backend) {
                 let day = today() - Days::new(i as u64 + 1);
                 verified(app, t, &l.edge, day).await;
                 verified(app, t, &mandatory, day).await;
-                app.post(&format!("/api/v1/workers/{w}/observations"))
+                // Every set-up request is checked: a count that stays the same because the
+                // records were refused would prove nothing.
+                let o = app
+                    .post(&format!("/api/v1/workers/{w}/observations"))
                     .token(&t.supervisor.access)
                     .json(json!({"competency_id": l.observed, "observed_on": day, "outcome": "competent"}))
                     .send()
                     .await;
-                app.post(&format!("/api/v1/workers/{w}/supervision-sessions"))
+                assert_eq!(o.status, 201, "{}", o.text);
+                let s = app
+                    .post(&format!("/api/v1/workers/{w}/supervision-sessions"))
                     .token(&t.supervisor.access)
                     .json(json!({"held_on": day, "minutes": 60, "kind": "one_to_one"}))
                     .send()
                     .await;
-                app.post(&format!("/api/v1/workers/{w}/appraisals"))
+                assert_eq!(s.status, 201, "{}", s.text);
+                let a = app
+                    .post(&format!("/api/v1/workers/{w}/appraisals"))
                     .token(&t.supervisor.access)
                     .json(json!({"held_on": day}))
                     .send()
                     .await;
+                assert_eq!(a.status, 201, "{}", a.text);
                 let r = app
                     .post(&format!("/api/v1/workers/{w}/salary"))
                     .token(&t.manager.access)
@@ -977,11 +986,14 @@ async fn the_summary_runs_a_fixed_number_of_queries(backend: Backend) {
                     .json(json!({"starts_on": months_ago(5) + Days::new(i as u64 * 2), "category": "other"}))
                     .send()
                     .await;
-                app.post(&format!("/api/v1/workers/{w}/pauses/{}/end", p.id()))
+                assert_eq!(p.status, 201, "{}", p.text);
+                let e = app
+                    .post(&format!("/api/v1/workers/{w}/pauses/{}/end", p.id()))
                     .token(&t.supervisor.access)
                     .json(json!({"ended_on": months_ago(5) + Days::new(i as u64 * 2 + 1)}))
                     .send()
                     .await;
+                assert_eq!(e.status, 200, "{}", e.text);
             }
         }
     };
@@ -991,25 +1003,31 @@ async fn the_summary_runs_a_fixed_number_of_queries(backend: Backend) {
         .token(&t.worker.access)
         .json(json!({"competency_id": l.observed, "evidence": "e"}))
         .send()
-        .await
-        .id();
+        .await;
+    assert_eq!(signoff.status, 201, "{}", signoff.text);
+    let signoff = signoff.id();
     let first = summary(app, &t.worker, w).await;
     assert_eq!(first.status, 200, "{}", first.text);
     assert!(first.body["next_pay_step"].is_object(), "{}", first.text);
     let few = queries(&first);
 
     add(1..9).await;
-    app.post(&format!("/api/v1/signoffs/{signoff}/return"))
+    let returned = app
+        .post(&format!("/api/v1/signoffs/{signoff}/return"))
         .token(&t.supervisor.access)
         .json(json!({"reason": "More detail"}))
         .send()
         .await;
-    app.post(&format!("/api/v1/workers/{w}/signoffs"))
+    assert_eq!(returned.status, 200, "{}", returned.text);
+    let again = app
+        .post(&format!("/api/v1/workers/{w}/signoffs"))
         .token(&t.worker.access)
         .json(json!({"competency_id": l.observed, "evidence": "e2"}))
         .send()
         .await;
+    assert_eq!(again.status, 201, "{}", again.text);
     let second = summary(app, &t.worker, w).await;
+    assert_eq!(second.status, 200, "{}", second.text);
     let many = queries(&second);
     assert_eq!(few, many, "the query count grew with the records");
     assert!(few <= 25, "{few} queries for one summary");
