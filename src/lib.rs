@@ -1,7 +1,11 @@
 //! peerpath: career pathways for Advanced Peer Support Workers in hepatitis C care.
 //!
-//! Layers, each knowing only those below it: `http` → domain services (`identity`,
-//! `organisations`, `audit`, `idempotency`) → `db` → (`config`, `error`).
+//! Layers, each knowing only those below it: `cli` → `app` → `http` (the JSON API and the
+//! pages) → domain services (`pathway`, `salary`, `training`, `competencies`, `workers`,
+//! `supervisor_queue`, `reports`, `organisations`, and beside them the walled-garden
+//! `recovery` and `identity`) → (`notifications`, `audit`, `idempotency`) → `db` →
+//! (`config`, `crypto`, `error`). docs/ARCHITECTURE.md maps the modules; docs/CONVENTIONS.md
+//! says how each kind of change is made.
 
 pub mod app;
 pub mod audit;
