@@ -23,23 +23,30 @@ fn forbidden() -> AppError {
 pub fn can_see_organisation(actor: &Actor, organisation: OrganisationId) -> AppResult<()> {
     match actor.role {
         Role::Admin => Ok(()),
-        _ if actor.organisation_id == Some(organisation) => Ok(()),
-        _ => Err(AppError::NotFound),
+        Role::ProgrammeManager | Role::Supervisor | Role::PeerWorker => {
+            if actor.organisation_id == Some(organisation) {
+                Ok(())
+            } else {
+                Err(AppError::NotFound)
+            }
+        }
     }
 }
 
 pub fn organisation_scope(actor: &Actor) -> AppResult<Scope> {
-    match (actor.role, actor.organisation_id) {
-        (Role::Admin, _) => Ok(Scope::All),
-        (_, Some(org)) => Ok(Scope::Organisation(org)),
-        (_, None) => Err(forbidden()),
+    match actor.role {
+        Role::Admin => Ok(Scope::All),
+        Role::ProgrammeManager | Role::Supervisor | Role::PeerWorker => actor
+            .organisation_id
+            .map(Scope::Organisation)
+            .ok_or_else(forbidden),
     }
 }
 
 pub fn can_manage_organisations(actor: &Actor) -> AppResult<()> {
     match actor.role {
         Role::Admin => Ok(()),
-        _ => Err(forbidden()),
+        Role::ProgrammeManager | Role::Supervisor | Role::PeerWorker => Err(forbidden()),
     }
 }
 
@@ -78,15 +85,17 @@ pub fn can_view_user(
     target_id: &str,
     target_org: Option<OrganisationId>,
 ) -> AppResult<()> {
-    if actor.user_id.to_string() == target_id || actor.role == Role::Admin {
+    if actor.user_id.to_string() == target_id {
         return Ok(());
     }
-    if target_org.is_none() || target_org != actor.organisation_id {
-        return Err(AppError::NotFound);
-    }
+    let same_organisation = target_org.is_some() && target_org == actor.organisation_id;
     match actor.role {
+        Role::Admin => Ok(()),
+        Role::ProgrammeManager | Role::Supervisor | Role::PeerWorker if !same_organisation => {
+            Err(AppError::NotFound)
+        }
         Role::ProgrammeManager => Ok(()),
-        _ => Err(forbidden()),
+        Role::Supervisor | Role::PeerWorker => Err(forbidden()),
     }
 }
 
@@ -94,7 +103,7 @@ pub fn can_list_users(actor: &Actor) -> AppResult<Scope> {
     match actor.role {
         Role::Admin => Ok(Scope::All),
         Role::ProgrammeManager => organisation_scope(actor),
-        _ => Err(forbidden()),
+        Role::Supervisor | Role::PeerWorker => Err(forbidden()),
     }
 }
 
@@ -136,7 +145,7 @@ pub fn can_update_user(
             }
             Ok(())
         }
-        _ => Err(forbidden()),
+        Role::Supervisor | Role::PeerWorker => Err(forbidden()),
     }
 }
 
@@ -144,15 +153,15 @@ pub fn can_read_audit(actor: &Actor) -> AppResult<Scope> {
     match actor.role {
         Role::Admin => Ok(Scope::All),
         Role::ProgrammeManager => organisation_scope(actor),
-        _ => Err(forbidden()),
+        Role::Supervisor | Role::PeerWorker => Err(forbidden()),
     }
 }
 
 /// The organisation of a programme manager, for actions only they take; `why` says what.
 pub fn own_organisation_as_manager(actor: &Actor, why: &'static str) -> AppResult<OrganisationId> {
-    match (actor.role, actor.organisation_id) {
-        (Role::ProgrammeManager, Some(org)) => Ok(org),
-        _ => Err(AppError::Forbidden(why)),
+    match actor.role {
+        Role::ProgrammeManager => actor.organisation_id.ok_or(AppError::Forbidden(why)),
+        Role::Admin | Role::Supervisor | Role::PeerWorker => Err(AppError::Forbidden(why)),
     }
 }
 
@@ -197,7 +206,7 @@ pub fn progression_decider(
                 Ok(Decider::SecondApprover)
             }
         }
-        _ => Err(AppError::Forbidden(
+        Role::Supervisor | Role::Admin | Role::PeerWorker => Err(AppError::Forbidden(
             "Programme managers decide progressions.",
         )),
     }
@@ -205,12 +214,13 @@ pub fn progression_decider(
 
 /// Who withdraws a proposal: whoever made it, or a programme manager of its organisation.
 pub fn can_withdraw_progression(actor: &Actor, proposer: &str) -> AppResult<()> {
-    if actor.user_id.to_db() == proposer || actor.role == Role::ProgrammeManager {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "The proposer or a programme manager withdraws a proposal.",
-        ))
+    let refused = AppError::Forbidden("The proposer or a programme manager withdraws a proposal.");
+    match actor.role {
+        Role::ProgrammeManager => Ok(()),
+        Role::Admin | Role::Supervisor | Role::PeerWorker if actor.user_id.to_db() == proposer => {
+            Ok(())
+        }
+        Role::Admin | Role::Supervisor | Role::PeerWorker => Err(refused),
     }
 }
 
@@ -250,5 +260,24 @@ pub fn can_reset_second_factor(actor: &Actor, target: crate::ids::UserId) -> App
         Role::ProgrammeManager | Role::Supervisor | Role::PeerWorker => Err(AppError::Forbidden(
             "Only an admin can reset two-step verification.",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every decision here names every role, so that a new role does not compile until
+    /// each decision says what it may do: no wildcard arm.
+    #[test]
+    fn no_decision_has_a_wildcard_arm() {
+        let source = include_str!("authz.rs");
+        let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+        for (n, line) in code.lines().enumerate() {
+            let line = line.trim_start();
+            assert!(
+                !(line.starts_with("_ =>") || line.starts_with("_ if") || line.starts_with("(_,")),
+                "authz.rs line {}: a wildcard arm: {line}",
+                n + 1
+            );
+        }
     }
 }
