@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 
 use crate::competencies::signoffs::Signoff;
 use crate::db::{self, Database};
-use crate::error::{AppError, AppResult};
-use crate::identity::{Actor, Role};
+use crate::error::AppResult;
+use crate::identity::Actor;
 use crate::training::records::TrainingRecord;
 
 /// Items shown per list; the counts give the totals.
@@ -47,9 +47,7 @@ pub struct SupervisorQueue {
 }
 
 pub async fn supervisor_queue(db: &Database, actor: &Actor) -> AppResult<SupervisorQueue> {
-    if actor.role != Role::Supervisor {
-        return Err(AppError::Forbidden("The queue is a supervisor's."));
-    }
+    crate::identity::authz::can_read_supervisor_queue(actor)?;
     let me = actor.user_id.to_db();
     db.run(move |conn| {
         let assessed = db::competencies::assessed_by(conn, &me)?;

@@ -11,7 +11,7 @@ use crate::audit::{self, Event};
 use crate::db::competencies::ObservationRow;
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::{Actor, Role};
+use crate::identity::{Actor, authz};
 use crate::ids::{OrganisationId, UserId};
 use crate::validation::{self, text};
 use crate::workers;
@@ -150,7 +150,7 @@ pub async fn list(
             // supervisor reads those of the competencies they assess.
             let only: Option<Vec<String>> = match workers::load_visible(conn, &actor, worker) {
                 Ok(_) => None,
-                Err(AppError::Forbidden(why)) if actor.role == Role::Supervisor => {
+                Err(AppError::Forbidden(why)) if authz::may_read_assessed_observations(&actor) => {
                     let assessed = db::competencies::assessed_by(conn, &actor.user_id.to_db())?;
                     if assessed.is_empty() {
                         return Err(AppError::Forbidden(why));

@@ -15,7 +15,7 @@ use crate::db::competencies::{SignoffEventRow, SignoffRow};
 use crate::db::workers::WorkerRow;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::{Actor, Role};
+use crate::identity::Actor;
 use crate::ids::{OrganisationId, UserId};
 use crate::notifications::{self, Kind, Notifications};
 use crate::pagination::{Page, Paginated};
@@ -183,28 +183,14 @@ pub fn may_assess(
     worker: &WorkerRow,
     competency: &str,
 ) -> AppResult<()> {
-    if actor.user_id.to_db() == worker.user_id {
-        return Err(AppError::Forbidden("You cannot assess yourself."));
-    }
-    if actor.role == Role::Admin {
-        return Err(AppError::Forbidden(
-            "Sign-offs are decided by the worker's supervisor or an assessor.",
-        ));
-    }
-    if actor.organisation_id.map(|o| o.to_db()).as_deref() != Some(worker.organisation_id.as_str())
-    {
-        return Err(AppError::NotFound);
-    }
     let me = actor.user_id.to_db();
-    if actor.role == Role::Supervisor
-        && (worker.supervisor_id.as_deref() == Some(me.as_str())
-            || db::competencies::is_assessor(conn, competency, &me)?)
-    {
-        return Ok(());
-    }
-    Err(AppError::Forbidden(
-        "Only the worker's current supervisor, or a supervisor who assesses this competency, can do this.",
-    ))
+    crate::identity::authz::may_assess(
+        actor,
+        &worker.user_id,
+        &worker.organisation_id,
+        worker.supervisor_id.as_deref(),
+        || Ok(db::competencies::is_assessor(conn, competency, &me)?),
+    )
 }
 
 /// Loads a sign-off and its worker if the caller may see it: those who may see the worker,

@@ -263,6 +263,192 @@ pub fn can_reset_second_factor(actor: &Actor, target: crate::ids::UserId) -> App
     }
 }
 
+/// The supervisor's queue is a supervisor's.
+pub fn can_read_supervisor_queue(actor: &Actor) -> AppResult<()> {
+    match actor.role {
+        Role::Supervisor => Ok(()),
+        Role::Admin | Role::ProgrammeManager | Role::PeerWorker => {
+            Err(AppError::Forbidden("The queue is a supervisor's."))
+        }
+    }
+}
+
+/// An organisation's settings are changed by its programme managers and by admins.
+pub fn can_change_organisation_settings(
+    actor: &Actor,
+    organisation: OrganisationId,
+) -> AppResult<()> {
+    can_see_organisation(actor, organisation)?;
+    match actor.role {
+        Role::Admin | Role::ProgrammeManager => Ok(()),
+        Role::Supervisor | Role::PeerWorker => Err(AppError::Forbidden(
+            "Programme managers change their organisation's settings.",
+        )),
+    }
+}
+
+/// Which members of a network a person sees: admins all, everyone else their own
+/// organisation only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkView {
+    Everyone,
+    OwnOrganisation,
+}
+
+pub fn network_view(actor: &Actor) -> NetworkView {
+    match actor.role {
+        Role::Admin => NetworkView::Everyone,
+        Role::ProgrammeManager | Role::Supervisor | Role::PeerWorker => {
+            NetworkView::OwnOrganisation
+        }
+    }
+}
+
+/// Who keeps a salary band: admins the national ones (no organisation), programme managers
+/// their organisation's.
+pub fn can_keep_band(actor: &Actor, band_organisation: Option<&str>) -> bool {
+    match (actor.role, band_organisation) {
+        (Role::Admin, None) => true,
+        (Role::ProgrammeManager, Some(org)) => {
+            actor.organisation_id.map(|o| o.to_db()).as_deref() == Some(org)
+        }
+        (Role::Admin, Some(_))
+        | (Role::ProgrammeManager, None)
+        | (Role::Supervisor | Role::PeerWorker, _) => false,
+    }
+}
+
+/// The organisation a new band belongs to: none for an admin's (national), the programme
+/// manager's own for theirs.
+pub fn organisation_of_new_band(actor: &Actor) -> AppResult<Option<OrganisationId>> {
+    match actor.role {
+        Role::Admin => Ok(None),
+        Role::ProgrammeManager => Ok(actor.organisation_id),
+        Role::Supervisor | Role::PeerWorker => Err(AppError::Forbidden(
+            "Programme managers define their organisation's bands.",
+        )),
+    }
+}
+
+/// Progressions of the whole organisation are listed for its programme managers; anyone
+/// else lists one worker's (whose visibility the worker relation decides).
+pub fn can_list_organisation_progressions(actor: &Actor) -> AppResult<()> {
+    match actor.role {
+        Role::ProgrammeManager => Ok(()),
+        Role::Admin | Role::Supervisor | Role::PeerWorker => Err(AppError::Forbidden(
+            "Programme managers see the organisation's progressions; others see a worker's.",
+        )),
+    }
+}
+
+/// The email outbox is kept by admins (all of it) and programme managers (their
+/// organisation's).
+pub fn can_manage_outbox(actor: &Actor) -> AppResult<Scope> {
+    match actor.role {
+        Role::Admin | Role::ProgrammeManager => organisation_scope(actor),
+        Role::Supervisor | Role::PeerWorker => Err(forbidden()),
+    }
+}
+
+/// How the caller relates to a worker; decides what they may see and do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    Itself,
+    CurrentSupervisor,
+    Manager,
+    Admin,
+}
+
+/// The caller's relation to a worker. Another organisation's worker is 404; a colleague
+/// with no business with this worker (another supervisor, another peer worker) is 403.
+pub fn relation_to_worker(
+    actor: &Actor,
+    worker: &str,
+    worker_organisation: &str,
+    worker_supervisor: Option<&str>,
+) -> AppResult<Relation> {
+    let me = actor.user_id.to_db();
+    if me == worker {
+        return Ok(Relation::Itself);
+    }
+    let same_organisation =
+        actor.organisation_id.map(|o| o.to_db()).as_deref() == Some(worker_organisation);
+    let refused = || {
+        AppError::Forbidden("Only the worker, their supervisor and programme managers can do this.")
+    };
+    match actor.role {
+        Role::Admin => Ok(Relation::Admin),
+        Role::ProgrammeManager | Role::Supervisor | Role::PeerWorker if !same_organisation => {
+            Err(AppError::NotFound)
+        }
+        Role::ProgrammeManager => Ok(Relation::Manager),
+        Role::Supervisor if worker_supervisor == Some(me.as_str()) => {
+            Ok(Relation::CurrentSupervisor)
+        }
+        Role::Supervisor | Role::PeerWorker => Err(refused()),
+    }
+}
+
+/// Which workers a list shows: a manager the organisation's, a supervisor their
+/// supervisees, a peer worker themselves; admins have no organisation's workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkerList {
+    Organisation,
+    Supervisees,
+    Itself,
+}
+
+pub fn worker_list_scope(actor: &Actor) -> AppResult<WorkerList> {
+    match actor.role {
+        Role::ProgrammeManager => Ok(WorkerList::Organisation),
+        Role::Supervisor => Ok(WorkerList::Supervisees),
+        Role::PeerWorker => Ok(WorkerList::Itself),
+        Role::Admin => Err(AppError::Forbidden("Workers belong to organisations.")),
+    }
+}
+
+/// Who assesses a worker in a competency (decides sign-offs, records observations): the
+/// worker's current supervisor, or a supervisor of the organisation who holds the
+/// competency at assessor level (asked only when it matters). Never the worker; another
+/// organisation's worker is 404.
+pub fn may_assess(
+    actor: &Actor,
+    worker: &str,
+    worker_organisation: &str,
+    worker_supervisor: Option<&str>,
+    holds_assessor_level: impl FnOnce() -> AppResult<bool>,
+) -> AppResult<()> {
+    let me = actor.user_id.to_db();
+    if me == worker {
+        return Err(AppError::Forbidden("You cannot assess yourself."));
+    }
+    let same_organisation =
+        actor.organisation_id.map(|o| o.to_db()).as_deref() == Some(worker_organisation);
+    match actor.role {
+        Role::Admin => Err(AppError::Forbidden(
+            "Sign-offs are decided by the worker's supervisor or an assessor.",
+        )),
+        Role::ProgrammeManager | Role::Supervisor | Role::PeerWorker if !same_organisation => {
+            Err(AppError::NotFound)
+        }
+        Role::Supervisor if worker_supervisor == Some(me.as_str()) || holds_assessor_level()? => {
+            Ok(())
+        }
+        Role::Supervisor | Role::ProgrammeManager | Role::PeerWorker => Err(AppError::Forbidden(
+            "Only the worker's current supervisor, or a supervisor who assesses this competency, can do this.",
+        )),
+    }
+}
+
+/// Whether someone refused a worker's records may still read the observations of the
+/// competencies they assess: supervisors (assessors) only.
+pub fn may_read_assessed_observations(actor: &Actor) -> bool {
+    match actor.role {
+        Role::Supervisor => true,
+        Role::Admin | Role::ProgrammeManager | Role::PeerWorker => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// Every decision here names every role, so that a new role does not compile until

@@ -9,8 +9,8 @@ use crate::audit::{self, Event};
 use crate::db::notifications::{NotificationFilter, NotificationRow};
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult};
+use crate::identity::Actor;
 use crate::identity::authz::{self, Scope};
-use crate::identity::{Actor, Role};
 use crate::ids::OrganisationId;
 use crate::pagination::{Page, Paginated};
 
@@ -93,10 +93,7 @@ fn summary(row: NotificationRow) -> AppResult<NotificationSummary> {
 }
 
 fn can_manage(actor: &Actor) -> AppResult<Scope> {
-    match actor.role {
-        Role::Admin | Role::ProgrammeManager => authz::organisation_scope(actor),
-        _ => Err(AppError::Forbidden("Your role does not allow this.")),
-    }
+    authz::can_manage_outbox(actor)
 }
 
 pub async fn list(

@@ -191,15 +191,7 @@ pub async fn update_settings(
     id: OrganisationId,
     new: OrganisationSettings,
 ) -> AppResult<OrganisationSettings> {
-    authz::can_see_organisation(actor, id)?;
-    if !matches!(
-        actor.role,
-        crate::identity::Role::Admin | crate::identity::Role::ProgrammeManager
-    ) {
-        return Err(AppError::Forbidden(
-            "Programme managers change their organisation's settings.",
-        ));
-    }
+    authz::can_change_organisation_settings(actor, id)?;
     let contact = new
         .wellbeing_contact_email
         .as_deref()

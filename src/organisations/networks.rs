@@ -77,7 +77,7 @@ fn to_network(row: NetworkRow, members: Vec<String>) -> AppResult<Network> {
 fn load_visible(conn: &mut DbConn, actor: &Actor, id: NetworkId) -> AppResult<Network> {
     let row = db::networks::find(conn, &id.to_db())?.ok_or(AppError::NotFound)?;
     let mut members = db::networks::members(conn, &row.id)?;
-    if actor.role != Role::Admin {
+    if authz::network_view(actor) == authz::NetworkView::OwnOrganisation {
         let own = actor.organisation_id.map(|o| o.to_db()).unwrap_or_default();
         if !members.contains(&own) {
             return Err(AppError::NotFound);
@@ -141,9 +141,9 @@ pub async fn list_networks(
             let rows = db::networks::list(conn, member.as_deref(), after.as_deref(), fetch)?;
             rows.into_iter()
                 .map(|row| {
-                    let members = match actor.role {
-                        Role::Admin => db::networks::members(conn, &row.id)?,
-                        _ => member.iter().cloned().collect(),
+                    let members = match authz::network_view(&actor) {
+                        authz::NetworkView::Everyone => db::networks::members(conn, &row.id)?,
+                        authz::NetworkView::OwnOrganisation => member.iter().cloned().collect(),
                     };
                     Ok((row, members))
                 })

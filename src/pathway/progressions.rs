@@ -585,10 +585,8 @@ pub async fn list(
     page: Page,
 ) -> AppResult<Paginated<Progression>> {
     let org = authz::own_organisation(actor)?;
-    if worker.is_none() && actor.role != Role::ProgrammeManager {
-        return Err(AppError::Forbidden(
-            "Programme managers see the organisation's progressions; others see a worker's.",
-        ));
+    if worker.is_none() {
+        authz::can_list_organisation_progressions(actor)?;
     }
     let actor = actor.clone();
     let (after, fetch) = (page.after.clone(), page.fetch());

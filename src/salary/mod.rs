@@ -17,7 +17,7 @@ use crate::audit::{self, Event};
 use crate::db::salary::{AssignmentRow, BandRow, PayPointRow, PayTableRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::{Actor, Role};
+use crate::identity::{Actor, authz};
 use crate::ids::OrganisationId;
 use crate::validation;
 
@@ -193,13 +193,7 @@ pub fn load_usable(conn: &mut DbConn, organisation: &str, id: &str) -> AppResult
 
 /// Who keeps a band: admins the national ones, programme managers their organisation's.
 fn may_keep(actor: &Actor, band: &BandRow) -> AppResult<()> {
-    let allowed = match &band.organisation_id {
-        None => actor.role == Role::Admin,
-        Some(org) => {
-            actor.role == Role::ProgrammeManager
-                && actor.organisation_id.map(|o| o.to_db()).as_deref() == Some(org)
-        }
-    };
+    let allowed = authz::can_keep_band(actor, band.organisation_id.as_deref());
     if allowed {
         return Ok(());
     }
@@ -349,15 +343,7 @@ fn check_effective_from(day: NaiveDate, errors: &mut FieldErrors) {
 /// Creates a band with its first pay table: a national one (admins) or one of the
 /// programme manager's organisation.
 pub async fn create_band(db: &Database, actor: &Actor, input: BandInput) -> AppResult<Band> {
-    let organisation = match actor.role {
-        Role::Admin => None,
-        Role::ProgrammeManager => actor.organisation_id,
-        _ => {
-            return Err(AppError::Forbidden(
-                "Programme managers define their organisation's bands.",
-            ));
-        }
-    };
+    let organisation = authz::organisation_of_new_band(actor)?;
     let mut errors = FieldErrors::new();
     let code = validation::code(&input.code, &mut errors);
     let name = validation::text(&input.name, "name", 100, true, &mut errors);

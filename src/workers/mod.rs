@@ -129,37 +129,16 @@ impl TryFrom<AssignmentRow> for SupervisorAssignment {
     }
 }
 
-/// How the caller relates to a worker; decides what they may see and do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Relation {
-    Itself,
-    CurrentSupervisor,
-    Manager,
-    Admin,
-}
+pub use crate::identity::authz::Relation;
 
-/// The caller's relation to a worker. Another organisation's worker is 404; a colleague
-/// with no business with this worker (another supervisor, another peer worker) is 403.
+/// The caller's relation to a worker (the policy is `authz::relation_to_worker`).
 pub fn relation(actor: &Actor, worker: &WorkerRow) -> AppResult<Relation> {
-    if actor.user_id.to_db() == worker.user_id {
-        return Ok(Relation::Itself);
-    }
-    if actor.role == Role::Admin {
-        return Ok(Relation::Admin);
-    }
-    if actor.organisation_id.map(|o| o.to_db()).as_deref() != Some(worker.organisation_id.as_str())
-    {
-        return Err(AppError::NotFound);
-    }
-    match actor.role {
-        Role::ProgrammeManager => Ok(Relation::Manager),
-        Role::Supervisor if worker.supervisor_id.as_deref() == Some(&actor.user_id.to_db()) => {
-            Ok(Relation::CurrentSupervisor)
-        }
-        _ => Err(AppError::Forbidden(
-            "Only the worker, their supervisor and programme managers can do this.",
-        )),
-    }
+    authz::relation_to_worker(
+        actor,
+        &worker.user_id,
+        &worker.organisation_id,
+        worker.supervisor_id.as_deref(),
+    )
 }
 
 /// Loads a worker the caller may see, with the relation.
@@ -331,11 +310,10 @@ pub async fn list_workers(
         "Workers belong to organisations; admins have none.",
     ))?;
     filter.organisation_id = Some(org.to_db());
-    match actor.role {
-        Role::ProgrammeManager => {}
-        Role::Supervisor => filter.supervisor_id = Some(actor.user_id.to_db()),
-        Role::PeerWorker => filter.user_id = Some(actor.user_id.to_db()),
-        Role::Admin => return Err(AppError::Forbidden("Workers belong to organisations.")),
+    match authz::worker_list_scope(actor)? {
+        authz::WorkerList::Organisation => {}
+        authz::WorkerList::Supervisees => filter.supervisor_id = Some(actor.user_id.to_db()),
+        authz::WorkerList::Itself => filter.user_id = Some(actor.user_id.to_db()),
     }
     let (after, fetch) = (page.after.clone(), page.fetch());
     db.run(move |conn| {
