@@ -9,8 +9,8 @@ use crate::audit::{self, Event};
 use crate::db::competencies::{CompetencyChanges, CompetencyRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::identity::Actor;
 use crate::identity::authz;
-use crate::identity::{Actor, Role};
 use crate::ids::{OrganisationId, UserId};
 use crate::pagination::{Page, Paginated};
 use crate::validation::{self, text};
@@ -267,7 +267,7 @@ pub async fn set_assessor(
         let target = db::users::find(conn, &user.to_db())?;
         match target {
             Some(u) if u.organisation_id.as_deref() == Some(org.to_db().as_str()) => {
-                if u.role != Role::Supervisor.as_str() {
+                if !authz::may_take_part(&u.role, authz::Part::Assessor, true) {
                     return Err(AppError::invalid(
                         "user_id",
                         "only supervisors can be assessors",

@@ -449,6 +449,98 @@ pub fn may_read_assessed_observations(actor: &Actor) -> bool {
     }
 }
 
+/// A part a person may be named to by someone else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Holds a competency at assessor level.
+    Assessor,
+    /// Holds an appraisal.
+    Appraiser,
+    /// Supervises a worker.
+    Supervisor,
+    /// Has a peer worker's profile.
+    PeerWorkerProfile,
+    /// Decides the proposals of an organisation's only programme manager.
+    SecondApprover,
+}
+
+/// Whether an account of `role` (as stored) may be named to `part`; `same_organisation`
+/// says whether it belongs to the organisation concerned (an admin belongs to none).
+pub fn may_take_part(role: &str, part: Part, same_organisation: bool) -> bool {
+    let Some(role) = Role::parse(role) else {
+        return false;
+    };
+    match part {
+        Part::Assessor | Part::Supervisor => match role {
+            Role::Supervisor => same_organisation,
+            Role::Admin | Role::ProgrammeManager | Role::PeerWorker => false,
+        },
+        Part::Appraiser => match role {
+            Role::Supervisor | Role::ProgrammeManager => same_organisation,
+            Role::Admin | Role::PeerWorker => false,
+        },
+        Part::PeerWorkerProfile => match role {
+            Role::PeerWorker => same_organisation,
+            Role::Admin | Role::ProgrammeManager | Role::Supervisor => false,
+        },
+        Part::SecondApprover => match role {
+            Role::Admin => true,
+            Role::Supervisor => same_organisation,
+            Role::ProgrammeManager | Role::PeerWorker => false,
+        },
+    }
+}
+
+/// Whether someone outside an organisation reaches its progression: only an admin it names
+/// as its second approver.
+pub fn reaches_progression_as_second_approver(actor: &Actor, named: bool) -> bool {
+    match actor.role {
+        Role::Admin => named,
+        Role::ProgrammeManager | Role::Supervisor | Role::PeerWorker => false,
+    }
+}
+
+/// Every account but an admin's belongs to one organisation.
+pub fn belongs_to_an_organisation(role: Role) -> bool {
+    match role {
+        Role::Admin => false,
+        Role::ProgrammeManager | Role::Supervisor | Role::PeerWorker => true,
+    }
+}
+
+/// The organisation of an account about to be made: a programme manager's own when they
+/// name none; as asked otherwise.
+pub fn organisation_of_new_account(
+    actor: &Actor,
+    asked: Option<OrganisationId>,
+) -> Option<OrganisationId> {
+    match actor.role {
+        Role::ProgrammeManager => asked.or(actor.organisation_id),
+        Role::Admin | Role::Supervisor | Role::PeerWorker => asked,
+    }
+}
+
+/// Whose own recovery data there can be (to download, erase, see who read it): peer workers.
+pub fn keeps_recovery_data(role: Role) -> bool {
+    match role {
+        Role::PeerWorker => true,
+        Role::Admin | Role::ProgrammeManager | Role::Supervisor => false,
+    }
+}
+
+/// Whether the person who entered a pay table still keeps it beside `actor` (active, of the
+/// same role and organisation): then they, not `actor`, correct it.
+pub fn author_still_keeps(
+    actor: &Actor,
+    author_role: &str,
+    author_organisation: Option<&str>,
+    author_active: bool,
+) -> bool {
+    let same_organisation =
+        author_organisation == actor.organisation_id.map(|o| o.to_db()).as_deref();
+    author_active && same_organisation && Role::parse(author_role) == Some(actor.role)
+}
+
 #[cfg(test)]
 mod tests {
     /// Every decision here names every role, so that a new role does not compile until

@@ -67,13 +67,14 @@ pub struct NewAccount {
 
 /// Checks the rules every new account follows, whoever creates it.
 fn check_new_account(account: &NewAccount) -> AppResult<()> {
-    if account.role != Role::Admin && account.organisation_id.is_none() {
+    let belongs = authz::belongs_to_an_organisation(account.role);
+    if belongs && account.organisation_id.is_none() {
         return Err(AppError::invalid(
             "organisation_id",
             "is required for every role but admin",
         ));
     }
-    if account.role == Role::Admin && account.organisation_id.is_some() {
+    if !belongs && account.organisation_id.is_some() {
         return Err(AppError::invalid(
             "organisation_id",
             "must be empty for an admin, who belongs to no organisation",
@@ -134,9 +135,7 @@ pub async fn create_user(
     actor: &Actor,
     mut account: NewAccount,
 ) -> AppResult<User> {
-    if actor.role == Role::ProgrammeManager && account.organisation_id.is_none() {
-        account.organisation_id = actor.organisation_id;
-    }
+    account.organisation_id = authz::organisation_of_new_account(actor, account.organisation_id);
     authz::can_create_user(actor, account.role, account.organisation_id)?;
     check_new_account(&account)?;
     let hash = initial_hash(identity, &account).await?;
@@ -267,9 +266,9 @@ pub async fn update_user(
                 active: update.active,
             },
         )?;
-        if update.role == Some(Role::Admin) && current.role != Role::Admin
-            || update.role.is_some_and(|r| r != Role::Admin) && current.role == Role::Admin
-        {
+        if update.role.is_some_and(|r| {
+            authz::belongs_to_an_organisation(r) != authz::belongs_to_an_organisation(current.role)
+        }) {
             return Err(AppError::invalid(
                 "role",
                 "an account cannot move between admin and an organisation role",

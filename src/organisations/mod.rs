@@ -216,10 +216,8 @@ pub async fn update_settings(
         if let Some(approver) = new.second_approver_id {
             let user = db::users::find(conn, &approver.to_db())?;
             let fits = user.is_some_and(|u| {
-                u.active
-                    && (u.role == crate::identity::Role::Admin.as_str()
-                        || (u.role == crate::identity::Role::Supervisor.as_str()
-                            && u.organisation_id.as_deref() == Some(id.to_db().as_str())))
+                let same = u.organisation_id.as_deref() == Some(id.to_db().as_str());
+                u.active && authz::may_take_part(&u.role, authz::Part::SecondApprover, same)
             });
             if !fits {
                 return Err(AppError::invalid(

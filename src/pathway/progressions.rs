@@ -284,8 +284,7 @@ fn load_visible_proposal(
     let org = db::organisations::find(conn, &row.organisation_id)?.ok_or(AppError::NotFound)?;
     let mine = actor.organisation_id.map(|o| o.to_db()) == Some(row.organisation_id.clone());
     let named = org.second_approver_id.as_deref() == Some(actor.user_id.to_db().as_str());
-    let second_approver_admin = actor.role == Role::Admin && named;
-    if !(mine || second_approver_admin) {
+    if !(mine || authz::reaches_progression_as_second_approver(actor, named)) {
         return Err(AppError::NotFound);
     }
     Ok((row, org))

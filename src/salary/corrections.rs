@@ -181,9 +181,12 @@ fn may_correct(conn: &mut DbConn, actor: &Actor, table: &PayTableRow) -> AppResu
     }
     let author = db::users::find(conn, author)?;
     let author_keeps = author.is_some_and(|u| {
-        u.active
-            && u.role == actor.role.as_str()
-            && u.organisation_id == actor.organisation_id.map(|o| o.to_db())
+        crate::identity::authz::author_still_keeps(
+            actor,
+            &u.role,
+            u.organisation_id.as_deref(),
+            u.active,
+        )
     });
     if author_keeps {
         return Err(AppError::Forbidden(

@@ -510,10 +510,8 @@ pub async fn record_appraisal(
         let appraiser = appraiser.unwrap_or(actor.user_id).to_db();
         let user = db::users::find(conn, &appraiser)?;
         if !user.is_some_and(|u| {
-            u.active
-                && u.organisation_id.as_deref() == Some(row.organisation_id.as_str())
-                && (u.role == Role::Supervisor.as_str()
-                    || u.role == Role::ProgrammeManager.as_str())
+            let same = u.organisation_id.as_deref() == Some(row.organisation_id.as_str());
+            u.active && authz::may_take_part(&u.role, authz::Part::Appraiser, same)
         }) {
             return Err(AppError::invalid(
                 "appraiser_id",

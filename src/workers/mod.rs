@@ -13,7 +13,7 @@ use crate::audit::{self, Event};
 use crate::db::workers::{AssignmentRow, WorkerChanges, WorkerFilter, WorkerRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::identity::{Actor, Role, authz};
+use crate::identity::{Actor, authz};
 use crate::ids::{OrganisationId, UserId};
 use crate::pagination::{Page, Paginated};
 
@@ -157,9 +157,12 @@ fn check_supervisor(conn: &mut DbConn, supervisor: UserId, organisation: &str) -
     let user = db::users::find(conn, &supervisor.to_db())?;
     match user {
         Some(u)
-            if u.organisation_id.as_deref() == Some(organisation)
-                && u.role == Role::Supervisor.as_str()
-                && u.active =>
+            if u.active
+                && authz::may_take_part(
+                    &u.role,
+                    authz::Part::Supervisor,
+                    u.organisation_id.as_deref() == Some(organisation),
+                ) =>
         {
             Ok(())
         }
@@ -254,7 +257,7 @@ pub async fn create_worker(db: &Database, actor: &Actor, new: NewWorker) -> AppR
                 ));
             }
         };
-        if user.role != Role::PeerWorker.as_str() {
+        if !authz::may_take_part(&user.role, authz::Part::PeerWorkerProfile, true) {
             return Err(AppError::invalid(
                 "user_id",
                 "must be a peer worker's account",

@@ -13,7 +13,7 @@ use super::session::{SignedIn, SignedInForm};
 use crate::config::Secret;
 use crate::error::AppError;
 use crate::http::extract::ClientIp;
-use crate::identity::{Role, sessions};
+use crate::identity::sessions;
 use crate::notifications::kinds::Kind;
 use crate::notifications::preferences;
 use crate::state::AppState;
@@ -33,7 +33,7 @@ pub async fn account(signed_in: SignedIn, query: Query<Done>) -> PageResult {
         ),
         _ => None,
     };
-    let worker = signed_in.session.actor.role == Role::PeerWorker;
+    let worker = crate::identity::authz::keeps_recovery_data(signed_in.session.actor.role);
     Ok(
         View::new("account.html", "Your account", context! { worker })
             .notice(notice)
