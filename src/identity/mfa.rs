@@ -32,7 +32,8 @@ pub const RECOVERY_CODES: usize = 10;
 const ISSUER: &str = "peerpath";
 
 const EXPIRED: &str = "This sign-in has expired or was used. Sign in again with your password.";
-const WRONG_CODE: &str =
+/// The refusal of a wrong code (the pages tell it apart from an expired challenge).
+pub const WRONG_CODE: &str =
     "The code is not right. Check the time on your phone and try the newest code.";
 
 /// A secret to add to an authenticator app: as text, as a link and as a QR code.

@@ -266,7 +266,7 @@ async fn take(
     .await;
     let completed = match done {
         Ok(c) => c,
-        Err(AppError::Unauthorized(why)) if why.starts_with("The code") => {
+        Err(AppError::Unauthorized(why)) if why == mfa::WRONG_CODE => {
             let mut errors = FormErrors::default();
             errors.add(
                 field,
