@@ -263,6 +263,22 @@ pub async fn after_password(
     .await
 }
 
+/// The factor a person is setting up, as their app learns it; `None` when nothing is being
+/// set up (none started, or it is on already).
+fn pending_enrolment(
+    conn: &mut DbConn,
+    keys: &Keyring,
+    user: &str,
+) -> AppResult<Option<Enrolment>> {
+    let Some(row) = db::users::find(conn, user)? else {
+        return Ok(None);
+    };
+    match db::mfa::factor(conn, user)?.filter(|f| f.confirmed_at.is_none()) {
+        Some(factor) => Ok(Some(enrolment_for(&secret_of(keys, &factor)?, &row.email))),
+        None => Ok(None),
+    }
+}
+
 /// The secret a challenge asks to set up, again (the set-up page and its QR code read it
 /// from the challenge, never from a URL).
 pub async fn enrolment_of(
@@ -278,12 +294,7 @@ pub async fn enrolment_of(
         let challenge = db::mfa::challenge(conn, &hash)?
             .filter(|c| c.enrolment && c.expires_at > db::now() && c.attempts < CHALLENGE_ATTEMPTS)
             .ok_or(AppError::Unauthorized(EXPIRED))?;
-        let user =
-            db::users::find(conn, &challenge.user_id)?.ok_or(AppError::Unauthorized(EXPIRED))?;
-        let factor = db::mfa::factor(conn, &user.id)?
-            .filter(|f| f.confirmed_at.is_none())
-            .ok_or(AppError::Unauthorized(EXPIRED))?;
-        Ok(enrolment_for(&secret_of(&keys, &factor)?, &user.email))
+        pending_enrolment(conn, &keys, &challenge.user_id)?.ok_or(AppError::Unauthorized(EXPIRED))
     })
     .await
 }
@@ -296,11 +307,8 @@ pub async fn own_enrolment(
 ) -> AppResult<Enrolment> {
     let (user, keys) = (actor.user_id.to_db(), keys.clone());
     db.run(move |conn| {
-        let row = db::users::find(conn, &user)?.ok_or(AppError::NotFound)?;
-        let factor = db::mfa::factor(conn, &user)?
-            .filter(|f| f.confirmed_at.is_none())
-            .ok_or_else(|| AppError::conflict("Start setting up two-step verification first."))?;
-        Ok(enrolment_for(&secret_of(&keys, &factor)?, &row.email))
+        pending_enrolment(conn, &keys, &user)?
+            .ok_or_else(|| AppError::conflict("Start setting up two-step verification first."))
     })
     .await
 }
