@@ -139,7 +139,7 @@ pub struct AuthSettings {
     pub max_attempts_per_client: u32,
     pub client_window_secs: u64,
     /// Roles that must sign in with a second factor (an authenticator app).
-    pub mfa_required_roles: Vec<crate::identity::Role>,
+    pub mfa_required_roles: Vec<crate::access::Role>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -3,10 +3,11 @@
 //! Layers, each knowing only those below it: `cli` → `app` → `http` (the JSON API and the
 //! pages) → domain services (`pathway`, `salary`, `training`, `competencies`, `workers`,
 //! `supervisor_queue`, `reports`, `organisations`, and beside them the walled-garden
-//! `recovery` and `identity`) → (`notifications`, `audit`, `idempotency`) → `db` →
-//! (`config`, `crypto`, `error`). docs/ARCHITECTURE.md maps the modules; docs/CONVENTIONS.md
+//! `recovery` and `identity`) → (`notifications`, `audit`, `idempotency`) → `access` (role,
+//! caller, policy) → `db` → (`config`, `crypto`, `error`). docs/ARCHITECTURE.md maps the modules; docs/CONVENTIONS.md
 //! says how each kind of change is made.
 
+pub mod access;
 pub mod app;
 pub mod audit;
 pub mod cli;

@@ -5,9 +5,9 @@ use chrono::{NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::{Actor, authz};
 use crate::db::{self, Database};
 use crate::error::AppResult;
-use crate::identity::{Actor, authz};
 use crate::ids::OrganisationId;
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

@@ -4,10 +4,10 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::access::Actor;
 use crate::competencies::signoffs::Signoff;
 use crate::db::{self, Database};
 use crate::error::AppResult;
-use crate::identity::Actor;
 use crate::training::records::TrainingRecord;
 
 /// Items shown per list; the counts give the totals.
@@ -47,7 +47,7 @@ pub struct SupervisorQueue {
 }
 
 pub async fn supervisor_queue(db: &Database, actor: &Actor) -> AppResult<SupervisorQueue> {
-    crate::identity::authz::can_read_supervisor_queue(actor)?;
+    crate::access::authz::can_read_supervisor_queue(actor)?;
     let me = actor.user_id.to_db();
     db.run(move |conn| {
         let assessed = db::competencies::assessed_by(conn, &me)?;

@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::access::Actor;
+use crate::access::authz::{self, Scope};
 use crate::db::audit::{AuditFilter, AuditRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::AppResult;
-use crate::identity::Actor;
-use crate::identity::authz::{self, Scope};
 use crate::ids::{AuditEventId, OrganisationId};
 use crate::pagination::{Page, Paginated};
 

@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::Actor;
+use crate::access::authz;
 use crate::audit::{self, Event};
 use crate::db::competencies::{CompetencyChanges, CompetencyRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::Actor;
-use crate::identity::authz;
 use crate::ids::{OrganisationId, UserId};
 use crate::pagination::{Page, Paginated};
 use crate::validation::{self, text};

@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{framework, signoffs};
+use crate::access::{Actor, authz};
 use crate::audit::{self, Event};
 use crate::db::competencies::ObservationRow;
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::{Actor, authz};
 use crate::ids::{OrganisationId, UserId};
 use crate::validation::{self, text};
 use crate::workers;

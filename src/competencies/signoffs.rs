@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::framework;
+use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::db::competencies::{SignoffEventRow, SignoffRow};
 use crate::db::workers::WorkerRow;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::Actor;
 use crate::ids::{OrganisationId, UserId};
 use crate::notifications::{self, Kind, Notifications};
 use crate::pagination::{Page, Paginated};
@@ -184,7 +184,7 @@ pub fn may_assess(
     competency: &str,
 ) -> AppResult<()> {
     let me = actor.user_id.to_db();
-    crate::identity::authz::may_assess(
+    crate::access::authz::may_assess(
         actor,
         &worker.user_id,
         &worker.organisation_id,

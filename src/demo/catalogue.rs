@@ -4,10 +4,10 @@
 use chrono::NaiveDate;
 
 use super::uuid;
+use crate::access::Actor;
 use crate::competencies::framework;
 use crate::db::Database;
 use crate::error::{AppError, AppResult};
-use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::training::modules::{self, Category, ModuleInput};
 use crate::{pathway, salary};

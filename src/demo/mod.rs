@@ -11,11 +11,12 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
+use crate::access::{Actor, Role};
 use crate::config::Secret;
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult};
 use crate::identity::users::{self, NewAccount};
-use crate::identity::{Actor, DisplayName, Email, Identity, Role};
+use crate::identity::{DisplayName, Email, Identity};
 use crate::ids::{OrganisationId, SessionId, UserId};
 use crate::notifications::Notifications;
 use crate::organisations::{self, networks};

@@ -5,8 +5,8 @@
 use chrono::NaiveDate;
 
 use super::uuid;
+use crate::access::Actor;
 use crate::error::{AppError, AppResult};
-use crate::identity::Actor;
 use crate::salary::{self, PointInput, TableInput};
 
 /// Agenda for Change (England) from 1 April 2025, in pence: the 2024/25 table plus 3.6%.

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use crate::access::Actor;
 use crate::db::Database;
 use crate::error::AppResult;
-use crate::identity::Actor;
 use crate::notifications::Notifications;
 use crate::recovery::Keyring;
 use crate::recovery::checkins::{self, CheckinInput, Risk};

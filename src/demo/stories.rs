@@ -11,11 +11,11 @@ use chrono::{Days, Months, NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::catalogue::{Catalogue, MANDATORY_MODULES, STAGES, first_pay_table};
 use super::{actor, uuid};
+use crate::access::{Actor, Role};
 use crate::competencies::observations::{self, ObservationInput, Outcome};
 use crate::competencies::signoffs;
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult};
-use crate::identity::{Actor, Role};
 use crate::ids::UserId;
 use crate::notifications::Notifications;
 use crate::training::records::{self, RecordInput};

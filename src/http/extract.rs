@@ -11,8 +11,9 @@ use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde::de::DeserializeOwned;
 
+use crate::access::Actor;
 use crate::error::{AppError, FieldErrors};
-use crate::identity::{Actor, sessions};
+use crate::identity::sessions;
 use crate::state::AppState;
 use crate::telemetry::RequestId;
 

@@ -8,9 +8,9 @@ use actix_web::middleware::Next;
 use actix_web::web::{Bytes, Data};
 use actix_web::{Error, HttpResponse, ResponseError};
 
+use crate::access::Actor;
 use crate::error::AppError;
 use crate::idempotency::{self, Begun, HEADER, IdempotencyKey, Stored};
-use crate::identity::Actor;
 use crate::state::AppState;
 
 /// Sign-in calls answer tokens, which are never kept: they are not covered.

@@ -2,7 +2,6 @@
 //! authorisation policies every handler consults.
 
 pub mod account_tokens;
-pub mod authz;
 pub mod login_limits;
 pub mod mfa;
 pub mod passwords;
@@ -15,54 +14,12 @@ pub mod web_sessions;
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use crate::config::AuthSettings;
-use crate::ids::{OrganisationId, SessionId, UserId};
 
 pub use values::{DisplayName, Email};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    ProgrammeManager,
-    Supervisor,
-    PeerWorker,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::ProgrammeManager => "programme_manager",
-            Self::Supervisor => "supervisor",
-            Self::PeerWorker => "peer_worker",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        [
-            Self::Admin,
-            Self::ProgrammeManager,
-            Self::Supervisor,
-            Self::PeerWorker,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == value)
-    }
-}
-
-/// The authenticated caller of one request.
-#[derive(Clone, Debug)]
-pub struct Actor {
-    pub user_id: UserId,
-    pub role: Role,
-    pub organisation_id: Option<OrganisationId>,
-    pub session_id: SessionId,
-    pub request_id: Option<String>,
-}
+// The kernel, for the account services below.
+use crate::access::{Actor, Role, authz};
 
 /// Identity's long-lived parts, built once at start-up.
 pub struct Identity {

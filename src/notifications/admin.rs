@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::Actor;
+use crate::access::authz::{self, Scope};
 use crate::audit::{self, Event};
 use crate::db::notifications::{NotificationFilter, NotificationRow};
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult};
-use crate::identity::Actor;
-use crate::identity::authz::{self, Scope};
 use crate::ids::OrganisationId;
 use crate::pagination::{Page, Paginated};
 

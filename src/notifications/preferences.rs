@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::kinds::{self, Kind};
+use crate::access::Actor;
 use crate::db::notifications::PreferencesRow;
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult};
-use crate::identity::Actor;
 
 pub fn is_muted(muted_kinds: &str, kind: Kind) -> bool {
     muted_kinds.split(',').any(|k| k == kind.as_str())

@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::Actor;
+use crate::access::authz::{self, Scope};
 use crate::audit::{self, Event};
 use crate::db::organisations::OrganisationRow;
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult};
-use crate::identity::Actor;
-use crate::identity::authz::{self, Scope};
 use crate::identity::values::parse_name;
 use crate::ids::{OrganisationId, UserId};
 use crate::pagination::{Page, Paginated};

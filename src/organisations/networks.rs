@@ -8,13 +8,13 @@ use utoipa::ToSchema;
 use crate::audit::{self, Event};
 use std::sync::Arc;
 
+use crate::access::authz::{self, Scope};
+use crate::access::{Actor, Role};
 use crate::db::networks::NetworkRow;
 use crate::db::users::UserFilter;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::identity::authz::{self, Scope};
 use crate::identity::values::parse_name;
-use crate::identity::{Actor, Role};
 use crate::ids::{NetworkId, OrganisationId};
 use crate::notifications::{self, Kind, Notifications};
 use crate::pagination::{Page, Paginated};

@@ -15,12 +15,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::{Actor, authz};
 use crate::audit::{self, Event};
 use crate::db::pathways::{PathwayRow, RequiredRow, StageChanges, StageHistoryRow, StageRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::identity::values::parse_name;
-use crate::identity::{Actor, authz};
 use crate::ids::{OrganisationId, UserId};
 use crate::training::modules::hours_to_minutes;
 use crate::validation;

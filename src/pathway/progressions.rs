@@ -11,13 +11,13 @@ use utoipa::ToSchema;
 
 use super::eligibility::{self, Eligibility};
 use super::{StageReason, enter_stage};
+use crate::access::{Actor, Role, authz};
 use crate::audit::{self, Event};
 use crate::db::progressions::{Decision, ProgressionFilter, ProgressionRow};
 use crate::db::workers::WorkerRow;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::explain::day;
-use crate::identity::{Actor, Role, authz};
 use crate::ids::UserId;
 use crate::notifications::{self, Email, Kind, Notifications};
 use crate::pagination::{Page, Paginated};

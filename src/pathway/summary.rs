@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 
 use super::clock;
 use super::eligibility::{self, Eligibility};
+use crate::access::Actor;
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult};
-use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::salary::history::may_see_pay;
 use crate::salary::steps::{self, PayStep};

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Access, Keyring, access, audit_read, owner};
+use crate::access::{Actor, authz};
 use crate::audit::{self, Event};
 use crate::crypto::Sealed;
 use crate::db::pauses::PauseRow;
@@ -18,7 +19,6 @@ use crate::db::recovery::{CadenceRow, CheckinRow};
 use crate::db::workers::WorkerRow;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::{Actor, authz};
 use crate::ids::UserId;
 use crate::notifications::{self, Email, Kind, Notifications, Recipient};
 use crate::validation;

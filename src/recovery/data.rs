@@ -10,11 +10,11 @@ use utoipa::ToSchema;
 use super::checkins::{self, Checkin, CheckinStatus};
 use super::plan::Plan;
 use super::{Keyring, audit_read, owner};
+use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::crypto::Sealed;
 use crate::db::{self, Database, DbConn};
 use crate::error::AppResult;
-use crate::identity::Actor;
 use crate::ids::UserId;
 
 /// One read of a worker's recovery data: who, in which role, what, when.
@@ -24,7 +24,7 @@ pub struct RecoveryRead {
     pub id: String,
     pub at: chrono::DateTime<chrono::Utc>,
     pub reader_name: String,
-    pub reader_role: crate::identity::Role,
+    pub reader_role: crate::access::Role,
     /// `plan`, `checkins` or `export`.
     pub what: String,
 }
@@ -48,7 +48,7 @@ pub async fn reads(db: &Database, actor: &Actor, worker: UserId) -> AppResult<Ve
                     id,
                     at: at.and_utc(),
                     reader_name: name,
-                    reader_role: crate::identity::Role::parse(&role).ok_or_else(|| {
+                    reader_role: crate::access::Role::parse(&role).ok_or_else(|| {
                         crate::error::AppError::internal("unknown role in the database")
                     })?,
                     what: READS

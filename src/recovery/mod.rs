@@ -12,11 +12,11 @@ pub mod data;
 pub mod plan;
 pub mod reminders;
 
+use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::db::DbConn;
 use crate::db::workers::WorkerRow;
 use crate::error::{AppError, AppResult};
-use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::workers::{self, Relation};
 

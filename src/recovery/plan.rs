@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Access, Keyring, access, audit_read, owner};
+use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::db::recovery::{PlanRow, SectionRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::validation;
 

@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{PayPoint, PayTable, PointInput};
+use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::db::salary::{
     AssignmentRow, BandRow, PayPointRow, PayTableRow, SalaryCorrectionRow, TableCorrectionRow,
 };
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::validation;
 
@@ -181,7 +181,7 @@ fn may_correct(conn: &mut DbConn, actor: &Actor, table: &PayTableRow) -> AppResu
     }
     let author = db::users::find(conn, author)?;
     let author_keeps = author.is_some_and(|u| {
-        crate::identity::authz::author_still_keeps(
+        crate::access::authz::author_still_keeps(
             actor,
             &u.role,
             u.organisation_id.as_deref(),

@@ -11,12 +11,12 @@ use utoipa::ToSchema;
 
 use super::corrections::PeriodCorrection;
 use super::steps;
+use crate::access::{Actor, authz};
 use crate::audit::{self, Event};
 use crate::db::salary::{AssignmentRow, BandRow};
 use crate::db::workers::WorkerRow;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::{Actor, authz};
 use crate::ids::UserId;
 use crate::validation;
 use crate::workers::{self, Relation};

@@ -13,11 +13,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::{Actor, authz};
 use crate::audit::{self, Event};
 use crate::db::salary::{AssignmentRow, BandRow, PayPointRow, PayTableRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::{Actor, authz};
 use crate::ids::OrganisationId;
 use crate::validation;
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::{Actor, Role, authz};
 use crate::audit::{self, Event};
 use crate::db::salary::{AppraisalRow, AssignmentRow, PayPointRow};
 use crate::db::training::ModuleRow;
@@ -17,7 +18,6 @@ use crate::db::workers::WorkerRow;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::explain::{Requirement, RequirementKind, day, missing};
-use crate::identity::{Actor, Role, authz};
 use crate::ids::UserId;
 use crate::notifications::{self, Email, Kind, Notifications};
 use crate::validation;

@@ -5,12 +5,12 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::Actor;
+use crate::access::authz;
 use crate::audit::{self, Event};
 use crate::db::training::{ModuleChanges, ModuleRow};
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::Actor;
-use crate::identity::authz;
 use crate::ids::OrganisationId;
 use crate::pagination::{Page, Paginated};
 use crate::validation;

@@ -11,12 +11,12 @@ use utoipa::ToSchema;
 use super::modules::{self, hours_to_minutes, text};
 use crate::validation;
 
+use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::db::training::{RecordCorrection, RecordFilter, RecordRow};
 use crate::db::workers::WorkerRow;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::Actor;
 use crate::ids::{OrganisationId, UserId};
 use crate::notifications::{self, Kind, Notifications};
 use crate::pagination::{Page, Paginated};

@@ -9,11 +9,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::{Actor, authz};
 use crate::audit::{self, Event};
 use crate::db::workers::{AssignmentRow, WorkerChanges, WorkerFilter, WorkerRow};
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult};
-use crate::identity::{Actor, authz};
 use crate::ids::{OrganisationId, UserId};
 use crate::pagination::{Page, Paginated};
 
@@ -129,7 +129,7 @@ impl TryFrom<AssignmentRow> for SupervisorAssignment {
     }
 }
 
-pub use crate::identity::authz::Relation;
+pub use crate::access::authz::Relation;
 
 /// The caller's relation to a worker (the policy is `authz::relation_to_worker`).
 pub fn relation(actor: &Actor, worker: &WorkerRow) -> AppResult<Relation> {

@@ -6,12 +6,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::db::pauses::PauseRow;
 use crate::db::workers::WorkerChanges;
 use crate::db::{self, Database, DbConn};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::notifications::{self, Email, Kind, Notifications};
 use crate::validation;

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Relation, load_visible};
+use crate::access::Actor;
 use crate::audit::{self, Event};
 use crate::db::supervision::SessionRow;
 use crate::db::{self, Database};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::identity::Actor;
 use crate::ids::{OrganisationId, UserId};
 use crate::validation::{self, text};
 

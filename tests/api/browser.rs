@@ -283,7 +283,7 @@ async fn a_manager_sets_up_two_step_verification_and_signs_in_with_it(backend: B
     if !browser_available() {
         return;
     }
-    use peerpath::identity::Role;
+    use peerpath::access::Role;
     let app = demo_app_with(backend, |s| {
         s.auth.mfa_required_roles = vec![Role::Admin, Role::ProgrammeManager];
     })

@@ -3,8 +3,9 @@
 //! an authenticator app makes them, never taken twice; recovery codes; limits; admin reset.
 
 use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl, TextExpressionMethods};
+use peerpath::access::Role;
 use peerpath::db::Backend;
-use peerpath::identity::{Role, totp};
+use peerpath::identity::totp;
 use serde_json::{Value, json};
 
 use crate::both_backends;

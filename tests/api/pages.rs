@@ -592,7 +592,7 @@ async fn a_form_with_mistakes_is_shown_again_with_each_one_and_stores_nothing(ba
 /// URL), its forms refuse posts without their token or from elsewhere, and without the
 /// challenge its pages send the visitor back to the password.
 async fn the_second_step_keeps_its_challenge_off_urls_and_refuses_forged_posts(backend: Backend) {
-    use peerpath::identity::Role;
+    use peerpath::access::Role;
     let t = crate::mfa::team(backend, vec![Role::ProgrammeManager]).await;
     let mut b = Browser::new(&t.app);
     let signed = b.sign_in(&t.manager_email, PASSWORD).await;

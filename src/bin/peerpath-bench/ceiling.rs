@@ -11,10 +11,10 @@ use diesel::prelude::*;
 
 use crate::dataset::{ORG, USER, id};
 use crate::load::Outcome;
+use peerpath::access::{Actor, Role};
 use peerpath::config::Settings;
 use peerpath::db::Database;
 use peerpath::db::schema::{training_records, users};
-use peerpath::identity::{Actor, Role};
 use peerpath::ids::{OrganisationId, SessionId, UserId};
 
 diesel::table! {

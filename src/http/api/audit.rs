@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, get};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::access::Actor;
 use crate::audit::{self, AuditEvent};
 use crate::db::audit::AuditFilter;
 use crate::error::{AppResult, Problem};
-use crate::identity::Actor;
 use crate::ids::{OrganisationId, UserId};
 use crate::pagination::{Page, Paginated};
 use crate::state::AppState;

@@ -3,10 +3,11 @@ use actix_web::{HttpRequest, HttpResponse, post};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::access::Actor;
 use crate::config::Secret;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, ClientIp, request_id};
-use crate::identity::{Actor, mfa, sessions};
+use crate::identity::{mfa, sessions};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]

@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::page_of;
 use super::respond::{created, versioned};
+use crate::access::Actor;
 use crate::competencies::framework::{self, Competency, CompetencyInput};
 use crate::competencies::observations::{self, Observation, ObservationInput, Outcome};
 use crate::competencies::signoffs::{self, Decision, Signoff, SignoffStatus};
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, IfMatch, MaybeJson};
-use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::pagination::{ActivePageQuery, Page, Paginated};
 use crate::state::AppState;

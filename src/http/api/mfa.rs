@@ -5,9 +5,10 @@ use actix_web::{HttpResponse, delete, get, post};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::access::Actor;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::ApiJson;
-use crate::identity::{Actor, mfa};
+use crate::identity::mfa;
 use crate::ids::UserId;
 use crate::state::AppState;
 

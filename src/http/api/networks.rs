@@ -7,9 +7,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::respond::{created, versioned};
+use crate::access::Actor;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, IfMatch};
-use crate::identity::Actor;
 use crate::ids::{NetworkId, OrganisationId};
 use crate::organisations::networks::{self, Network, NetworkScope};
 use crate::pagination::{Page, PageQuery, Paginated};

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::respond::versioned;
+use crate::access::Actor;
 use crate::db::notifications::NotificationFilter;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, IfMatch};
-use crate::identity::Actor;
 use crate::ids::OrganisationId;
 use crate::notifications::Kind;
 use crate::notifications::admin::{self, NotificationSummary, Status};

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::respond::{created, versioned};
+use crate::access::Actor;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, IfMatch};
-use crate::identity::Actor;
 use crate::ids::OrganisationId;
 use crate::organisations::{self, Organisation, OrganisationSettings};
 use crate::pagination::{Page, PageQuery, Paginated};

@@ -12,9 +12,9 @@ use utoipa::ToSchema;
 
 use super::page_of;
 use super::respond::versioned;
+use crate::access::Actor;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, IfMatch};
-use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::pagination::{PageQuery, Paginated};
 use crate::recovery::checkins::{self, Checkin, CheckinCount, CheckinInput, CheckinStatus, Risk};

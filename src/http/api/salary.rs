@@ -11,9 +11,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::access::Actor;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::ApiJson;
-use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::salary::corrections::{self, CorrectionInput, CorrectionMade, CorrectionPreview};
 use crate::salary::history::{self, AssignInput, Reason, SalaryPeriod};

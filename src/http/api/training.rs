@@ -9,9 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::competencies::ReasonRequest;
 use super::respond::{created, versioned};
+use crate::access::Actor;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, IfMatch};
-use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::pagination::{ActivePageQuery, Page, Paginated};
 use crate::state::AppState;

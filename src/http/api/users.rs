@@ -7,12 +7,13 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::respond::{created, versioned};
+use crate::access::{Actor, Role};
 use crate::config::Secret;
 use crate::db::users::UserFilter;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, IfMatch};
 use crate::identity::users::{self, NewAccount, User, UserUpdate};
-use crate::identity::{Actor, DisplayName, Email, Role};
+use crate::identity::{DisplayName, Email};
 use crate::ids::{OrganisationId, UserId};
 use crate::pagination::{Page, Paginated};
 use crate::state::AppState;

@@ -9,10 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::page_of;
 use super::respond::{created, versioned};
+use crate::access::Actor;
 use crate::db::workers::WorkerFilter;
 use crate::error::{AppResult, Problem};
 use crate::http::extract::{ApiJson, IfMatch};
-use crate::identity::Actor;
 use crate::ids::UserId;
 use crate::pagination::{Page, PageQuery, Paginated};
 use crate::state::AppState;

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
+use crate::access::Actor;
 use crate::competencies::framework::{self, Competency};
 use crate::error::AppResult;
-use crate::identity::Actor;
 use crate::pagination::{MAX_LIMIT, Page};
 use crate::state::AppState;
 use crate::training::modules::{self, Module};

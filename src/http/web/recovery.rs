@@ -610,10 +610,10 @@ pub async fn data_page(state: Data<AppState>, signed_in: SignedIn) -> PageResult
         .map(|r| context! {
             who => r.reader_name,
             role => match r.reader_role {
-                crate::identity::Role::PeerWorker => "you",
-                crate::identity::Role::Supervisor => "supervisor",
-                crate::identity::Role::ProgrammeManager => "programme manager",
-                crate::identity::Role::Admin => "admin",
+                crate::access::Role::PeerWorker => "you",
+                crate::access::Role::Supervisor => "supervisor",
+                crate::access::Role::ProgrammeManager => "programme manager",
+                crate::access::Role::Admin => "admin",
             },
             what => match r.what.as_str() { "checkins" => "your check-ins", "export" => "a download of everything", _ => "your plan" },
             when => format!("{} at {}", day(r.at.date_naive()), r.at.format("%H:%M UTC")),

@@ -10,8 +10,8 @@ use minijinja::{AutoEscape, Environment, Value, context};
 use serde::Serialize;
 
 use super::assets;
+use crate::access::Role;
 use crate::error::FieldErrors;
-use crate::identity::Role;
 use crate::identity::web_sessions::WebSession;
 
 macro_rules! pages {

@@ -33,7 +33,7 @@ pub async fn account(signed_in: SignedIn, query: Query<Done>) -> PageResult {
         ),
         _ => None,
     };
-    let worker = crate::identity::authz::keeps_recovery_data(signed_in.session.actor.role);
+    let worker = crate::access::authz::keeps_recovery_data(signed_in.session.actor.role);
     Ok(
         View::new("account.html", "Your account", context! { worker })
             .notice(notice)
