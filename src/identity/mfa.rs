@@ -320,16 +320,14 @@ pub struct Completed {
     pub recovery_codes: Option<Vec<String>>,
 }
 
+/// What a second step came to, decided and audited in one transaction.
 enum Checked {
     Passed {
         user: Box<db::users::UserRow>,
+        organisation: Option<OrganisationId>,
         codes: Option<Vec<String>>,
-        action: &'static str,
     },
-    Failed {
-        user: String,
-        organisation: Option<String>,
-    },
+    Failed,
 }
 
 /// Checks the code (or recovery code) of a challenge. Wrong answers count against the
@@ -373,7 +371,6 @@ pub async fn complete(
         ));
     }
     let (identity_in, keys) = (identity.clone(), keys.clone());
-    let request = request_id.clone();
     let checked = db
         .write(move |conn| {
             let user = db::users::find(conn, &user_id)?
@@ -400,78 +397,57 @@ pub async fn complete(
                 )?,
                 (None, None) => false,
             };
-            if !passed {
-                db::mfa::count_attempt(conn, &token_hash)?;
-                return Ok(Checked::Failed {
-                    user: user_id,
-                    organisation: user.organisation_id,
-                });
-            }
-            db::mfa::delete_challenge(conn, &token_hash)?;
-            let (codes, action) = if challenge.enrolment {
-                let codes = make_recovery_codes(conn, &identity_in.pepper, &user_id)?;
-                (Some(codes), "auth.mfa_enrolled")
-            } else if recovery.is_some() {
-                (None, "auth.mfa_recovery_code_used")
-            } else {
-                (None, "auth.mfa_passed")
-            };
-            Ok(Checked::Passed {
-                user: Box::new(user),
-                codes,
-                action,
-            })
-        })
-        .await?;
-    match checked {
-        Checked::Failed { user, organisation } => {
-            identity.limiter.record_failure(&account);
-            let org = organisation
-                .as_deref()
-                .map(OrganisationId::from_db)
-                .transpose()?;
-            db.write(move |conn| {
-                audit::record(
-                    conn,
-                    Event {
-                        action: "auth.mfa_failed",
-                        entity: "user",
-                        entity_id: Some(user.clone()),
-                        organisation_id: org,
-                        actor_id: Some(user),
-                        request_id: request.as_deref(),
-                    },
-                )
-            })
-            .await?;
-            Err(AppError::Unauthorized(WRONG_CODE))
-        }
-        Checked::Passed {
-            user,
-            codes,
-            action,
-        } => {
-            identity.limiter.record_success(&account);
             let organisation = user
                 .organisation_id
                 .as_deref()
                 .map(OrganisationId::from_db)
                 .transpose()?;
-            let id = user.id.clone();
-            db.write(move |conn| {
-                audit::record(
-                    conn,
-                    Event {
-                        action,
-                        entity: "user",
-                        entity_id: Some(id.clone()),
-                        organisation_id: organisation,
-                        actor_id: Some(id),
-                        request_id: request_id.as_deref(),
-                    },
-                )
-            })
-            .await?;
+            let (outcome, action) = if !passed {
+                db::mfa::count_attempt(conn, &token_hash)?;
+                (Checked::Failed, "auth.mfa_failed")
+            } else {
+                db::mfa::delete_challenge(conn, &token_hash)?;
+                let (codes, action) = if challenge.enrolment {
+                    let codes = make_recovery_codes(conn, &identity_in.pepper, &user_id)?;
+                    (Some(codes), "auth.mfa_enrolled")
+                } else if recovery.is_some() {
+                    (None, "auth.mfa_recovery_code_used")
+                } else {
+                    (None, "auth.mfa_passed")
+                };
+                let passed = Checked::Passed {
+                    user: Box::new(user),
+                    organisation,
+                    codes,
+                };
+                (passed, action)
+            };
+            // The person's own event either way: they are the actor of their sign-in.
+            audit::record(
+                conn,
+                Event {
+                    action,
+                    entity: "user",
+                    entity_id: Some(user_id.clone()),
+                    organisation_id: organisation,
+                    actor_id: Some(user_id),
+                    request_id: request_id.as_deref(),
+                },
+            )?;
+            Ok(outcome)
+        })
+        .await?;
+    match checked {
+        Checked::Failed => {
+            identity.limiter.record_failure(&account);
+            Err(AppError::Unauthorized(WRONG_CODE))
+        }
+        Checked::Passed {
+            user,
+            organisation,
+            codes,
+        } => {
+            identity.limiter.record_success(&account);
             Ok(Completed {
                 verified: Verified {
                     user: *user,
